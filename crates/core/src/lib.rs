@@ -1,0 +1,15 @@
+//! Mirubato's domain core: everything that is logic rather than I/O.
+//!
+//! This crate has no `worker` dependency. It builds natively (where it is unit- and
+//! property-tested) and for `wasm32-unknown-unknown` (where the workers use it).
+
+pub mod config;
+pub mod cors;
+pub mod error;
+pub mod health;
+pub mod jwt;
+pub mod metrics;
+pub mod request;
+pub mod web;
+
+pub use error::{ApiError, ErrorCode, ErrorEnvelope};

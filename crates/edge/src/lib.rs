@@ -1,0 +1,25 @@
+//! What every Mirubato worker shares at the edge: the request pipeline ([`serve`]), routing
+//! ([`Router`]), error responses, CORS, the structured request log, and the `/health`,
+//! `/livez`, `/readyz` and `/metrics` endpoints. Worker crates only add their own routes.
+
+mod error;
+mod health;
+mod observe;
+mod pipeline;
+mod respond;
+mod router;
+
+pub use error::EdgeError;
+pub use pipeline::{Capability, Dependency, Service, serve};
+pub use respond::{json, json_with_status, rebuild_with_headers};
+pub use router::{RequestContext, Router};
+
+/// Milliseconds since the Unix epoch, from the runtime's clock.
+pub fn now_ms() -> f64 {
+    worker::Date::now().as_millis() as f64
+}
+
+/// The current instant as a chrono timestamp (the injected clock of core's logic).
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_millis(now_ms() as i64).unwrap_or_default()
+}

@@ -1,0 +1,151 @@
+use std::cell::OnceCell;
+use std::rc::Rc;
+
+use mirubato_core::ApiError;
+use mirubato_core::config::ServiceConfig;
+use mirubato_core::cors::CorsPolicy;
+use mirubato_core::request::request_id;
+use worker::{Env, Method, Request, Response};
+
+use crate::respond::{error_response, rebuild_with_headers};
+use crate::router::{RequestContext, Router};
+use crate::{health, now_ms, observe};
+
+/// A binding the worker cannot work without; `/health` touches each one.
+#[derive(Debug, Clone, Copy)]
+pub enum Dependency {
+    /// A D1 database, checked with a query on its migration table.
+    D1(&'static str),
+    /// A KV namespace, checked with a write and a read back.
+    Kv(&'static str),
+    /// An R2 bucket, checked with a head request.
+    R2(&'static str),
+    /// The static-assets binding, checked by fetching the app shell.
+    Assets(&'static str),
+    /// Another worker behind a service binding, checked with its `/livez`; reported under
+    /// the worker's name.
+    Worker {
+        binding: &'static str,
+        name: &'static str,
+    },
+}
+
+/// An optional binding: reported as configured or not, never a reason to be unhealthy.
+#[derive(Debug, Clone, Copy)]
+pub enum Capability {
+    Ai(&'static str),
+    Browser(&'static str),
+}
+
+/// What a worker is, for the pipeline: its name, version and bindings.
+pub struct Service {
+    pub name: &'static str,
+    pub version: &'static str,
+    pub dependencies: &'static [Dependency],
+    pub capabilities: &'static [Capability],
+}
+
+thread_local! {
+    // One router per isolate, built on its first request.
+    static ROUTER: OnceCell<Rc<Router>> = const { OnceCell::new() };
+}
+
+/// Answers one request: request id, CORS preflight, routing, the error envelope, CORS and
+/// request-id headers, metrics, and one JSON log line.
+pub async fn serve(
+    req: Request,
+    env: Env,
+    service: &'static Service,
+    routes: fn() -> Router,
+) -> worker::Result<Response> {
+    let started = now_ms();
+    let request_id = request_id(req.headers().get("X-Request-Id")?.as_deref());
+    let method = req.method();
+    let path = req.path();
+    let origin = req.headers().get("Origin")?;
+    let is_preflight =
+        method == Method::Options && req.headers().has("Access-Control-Request-Method")?;
+
+    let config = ServiceConfig::from_lookup(|key| env.var(key).ok().map(|var| var.to_string()));
+    let allowed_origins = config
+        .as_ref()
+        .map(|config| config.allowed_origins.clone())
+        .unwrap_or_default();
+    let (route, result) = match config {
+        Err(err) => (None, Err(ApiError::internal(err).into())),
+        Ok(_) if is_preflight => (Some("preflight"), Ok(Response::empty()?.with_status(204))),
+        Ok(config) => {
+            let router = ROUTER.with(|cell| {
+                cell.get_or_init(|| Rc::new(with_builtins(routes())))
+                    .clone()
+            });
+            let ctx = RequestContext::new(req, env, Rc::new(config), service, request_id.clone());
+            let dispatch = router.dispatch(ctx).await;
+            (dispatch.route, dispatch.result)
+        }
+    };
+    finish(
+        FinishArgs {
+            service,
+            request_id: &request_id,
+            method: &method,
+            path: &path,
+            origin: origin.as_deref(),
+            allowed_origins: &allowed_origins,
+            preflight: is_preflight,
+            started,
+        },
+        route,
+        result,
+    )
+}
+
+fn with_builtins(router: Router) -> Router {
+    router
+        .get("/health", health::health)
+        .get("/livez", health::livez)
+        .get("/readyz", health::readyz)
+        .get("/metrics", observe::metrics)
+}
+
+struct FinishArgs<'a> {
+    service: &'static Service,
+    request_id: &'a str,
+    method: &'a Method,
+    path: &'a str,
+    origin: Option<&'a str>,
+    allowed_origins: &'a [String],
+    preflight: bool,
+    started: f64,
+}
+
+fn finish(
+    args: FinishArgs<'_>,
+    route: Option<&'static str>,
+    result: Result<Response, crate::EdgeError>,
+) -> worker::Result<Response> {
+    let (response, failure) = match result {
+        Ok(response) => (response, None),
+        Err(err) => {
+            let err = err.into_api_error();
+            (error_response(&err)?, err.log_reason().map(str::to_string))
+        }
+    };
+    let mut extra = CorsPolicy::new(args.allowed_origins).headers(args.origin, args.preflight);
+    extra.push(("X-Request-Id", args.request_id.to_string()));
+    extra.push(("Vary", "Origin".to_string()));
+    let response = rebuild_with_headers(response, &extra)?;
+    observe::record(
+        args.service,
+        &observe::RequestRecord {
+            request_id: args.request_id,
+            method: args.method.as_ref(),
+            path: args.path,
+            route,
+            status: response.status_code(),
+            duration_ms: now_ms() - args.started,
+            error: failure.as_deref(),
+        },
+    );
+    Ok(response)
+}

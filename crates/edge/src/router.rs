@@ -1,0 +1,212 @@
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+
+use mirubato_core::ApiError;
+use mirubato_core::config::ServiceConfig;
+use worker::{Env, Method, Request, Response};
+
+use crate::EdgeError;
+use crate::pipeline::Service;
+
+type BoxedFuture = Pin<Box<dyn Future<Output = Result<Response, EdgeError>>>>;
+type Handler = Box<dyn Fn(RequestContext) -> BoxedFuture>;
+
+/// Everything a handler gets: the request (body unread), the environment, the route's path
+/// parameters, and the request's identity.
+pub struct RequestContext {
+    pub req: Request,
+    pub env: Env,
+    pub config: Rc<ServiceConfig>,
+    pub service: &'static Service,
+    pub request_id: String,
+    params: HashMap<String, String>,
+}
+
+impl RequestContext {
+    pub(crate) fn new(
+        req: Request,
+        env: Env,
+        config: Rc<ServiceConfig>,
+        service: &'static Service,
+        request_id: String,
+    ) -> Self {
+        Self {
+            req,
+            env,
+            config,
+            service,
+            request_id,
+            params: HashMap::new(),
+        }
+    }
+
+    /// A path parameter of the matched route (`/api/scores/{id}` → `param("id")`).
+    pub fn param(&self, name: &str) -> Result<&str, ApiError> {
+        self.params
+            .get(name)
+            .map(String::as_str)
+            .ok_or_else(|| ApiError::internal(format!("route has no parameter {name}")))
+    }
+}
+
+struct Route {
+    pattern: &'static str,
+    handlers: Vec<(Method, Handler)>,
+}
+
+/// Method + path routing over `matchit` patterns (`/api/items/{id}`, `/{*path}`).
+///
+/// Unlike `worker::Router` it tells the pipeline which pattern matched (for metrics and logs),
+/// answers a known path with a wrong method with 405 and an `Allow` header, and lets a worker
+/// set a fallback for unmatched paths (the frontend's static assets).
+pub struct Router {
+    routes: Vec<Route>,
+    index: matchit::Router<usize>,
+    fallback: Option<Handler>,
+}
+
+/// What the router decided for one request.
+pub(crate) struct Dispatch {
+    pub route: Option<&'static str>,
+    pub result: Result<Response, EdgeError>,
+}
+
+impl Router {
+    /// An empty router. The pipeline adds `/health`, `/livez`, `/readyz` and `/metrics`.
+    pub fn new() -> Self {
+        Self {
+            routes: Vec::new(),
+            index: matchit::Router::new(),
+            fallback: None,
+        }
+    }
+
+    pub fn get<F, Fut>(self, pattern: &'static str, handler: F) -> Self
+    where
+        F: Fn(RequestContext) -> Fut + 'static,
+        Fut: Future<Output = Result<Response, EdgeError>> + 'static,
+    {
+        self.on(Method::Get, pattern, handler)
+    }
+
+    pub fn post<F, Fut>(self, pattern: &'static str, handler: F) -> Self
+    where
+        F: Fn(RequestContext) -> Fut + 'static,
+        Fut: Future<Output = Result<Response, EdgeError>> + 'static,
+    {
+        self.on(Method::Post, pattern, handler)
+    }
+
+    pub fn put<F, Fut>(self, pattern: &'static str, handler: F) -> Self
+    where
+        F: Fn(RequestContext) -> Fut + 'static,
+        Fut: Future<Output = Result<Response, EdgeError>> + 'static,
+    {
+        self.on(Method::Put, pattern, handler)
+    }
+
+    pub fn patch<F, Fut>(self, pattern: &'static str, handler: F) -> Self
+    where
+        F: Fn(RequestContext) -> Fut + 'static,
+        Fut: Future<Output = Result<Response, EdgeError>> + 'static,
+    {
+        self.on(Method::Patch, pattern, handler)
+    }
+
+    pub fn delete<F, Fut>(self, pattern: &'static str, handler: F) -> Self
+    where
+        F: Fn(RequestContext) -> Fut + 'static,
+        Fut: Future<Output = Result<Response, EdgeError>> + 'static,
+    {
+        self.on(Method::Delete, pattern, handler)
+    }
+
+    /// Handles every request no route matched (instead of the 404 envelope).
+    pub fn fallback<F, Fut>(mut self, handler: F) -> Self
+    where
+        F: Fn(RequestContext) -> Fut + 'static,
+        Fut: Future<Output = Result<Response, EdgeError>> + 'static,
+    {
+        self.fallback = Some(Box::new(move |ctx| Box::pin(handler(ctx))));
+        self
+    }
+
+    /// Registers a handler. Route tables are static program text, so a malformed or
+    /// conflicting pattern is a programming error caught by the first request in any test.
+    pub fn on<F, Fut>(mut self, method: Method, pattern: &'static str, handler: F) -> Self
+    where
+        F: Fn(RequestContext) -> Fut + 'static,
+        Fut: Future<Output = Result<Response, EdgeError>> + 'static,
+    {
+        let handler: Handler = Box::new(move |ctx| Box::pin(handler(ctx)));
+        let slot = match self
+            .routes
+            .iter()
+            .position(|route| route.pattern == pattern)
+        {
+            Some(slot) => slot,
+            None => {
+                let slot = self.routes.len();
+                if let Err(err) = self.index.insert(pattern, slot) {
+                    panic!("invalid route pattern {pattern}: {err}");
+                }
+                self.routes.push(Route {
+                    pattern,
+                    handlers: Vec::new(),
+                });
+                slot
+            }
+        };
+        self.routes[slot].handlers.push((method, handler));
+        self
+    }
+
+    pub(crate) async fn dispatch(&self, mut ctx: RequestContext) -> Dispatch {
+        let path = ctx.req.path();
+        let Ok(matched) = self.index.at(&path) else {
+            return match &self.fallback {
+                Some(fallback) => Dispatch {
+                    route: Some("fallback"),
+                    result: fallback(ctx).await,
+                },
+                None => Dispatch {
+                    route: None,
+                    result: Err(ApiError::not_found(format!("No route for {path}")).into()),
+                },
+            };
+        };
+        let route = &self.routes[*matched.value];
+        ctx.params = matched
+            .params
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.to_string()))
+            .collect();
+        let method = ctx.req.method();
+        // HEAD is answered by the GET handler; the runtime drops the body.
+        let wanted = if method == Method::Head {
+            Method::Get
+        } else {
+            method.clone()
+        };
+        let result = match route.handlers.iter().find(|(m, _)| *m == wanted) {
+            Some((_, handler)) => handler(ctx).await,
+            None => Err(ApiError::MethodNotAllowed {
+                method: method.to_string(),
+                allowed: route.handlers.iter().map(|(m, _)| m.to_string()).collect(),
+            }
+            .into()),
+        };
+        Dispatch {
+            route: Some(route.pattern),
+            result,
+        }
+    }
+}
+
+impl Default for Router {
+    fn default() -> Self {
+        Self::new()
+    }
+}

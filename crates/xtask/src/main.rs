@@ -1,0 +1,60 @@
+//! `cargo xtask …`: the only entry points a person needs.
+//!
+//! - `setup`  installs the toolchain pieces (idempotent; seconds when all is present)
+//! - `build`  builds the app and the five workers, skipping what has not changed
+//! - `dev`    runs all five workers locally with migrated, seeded state
+//! - `test`   every check and suite, ending with one summary line
+//! - `deploy` deploys all five workers (`--dry-run` to only build and measure)
+
+mod build;
+mod deploy;
+mod dev;
+mod setup;
+mod test;
+mod util;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "cargo xtask",
+    about = "Mirubato's build, run, test and deploy tasks"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Task,
+}
+
+#[derive(Subcommand)]
+enum Task {
+    /// Install the wasm32 target, wasm-bindgen CLI, worker-build, Node packages and Chromium.
+    Setup,
+    /// Build the app (frontend/dist) and the five workers (release WASM), skipping what is unchanged.
+    Build,
+    /// Run all five workers locally on loopback with migrated, seeded state.
+    Dev(dev::DevArgs),
+    /// Run every check and test suite.
+    Test(test::TestArgs),
+    /// Deploy all five workers with wrangler.
+    Deploy(deploy::DeployArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Task::Setup => setup::run(),
+        Task::Build => setup::run().and_then(|()| build::run()),
+        Task::Dev(args) => dev::run(args),
+        Task::Test(args) => test::run(args),
+        Task::Deploy(args) => deploy::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("xtask: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! The black-box test harness: boots the real local stack (`wrangler dev` for all five
+//! workers, local D1/KV/R2/Queues/DO) with a fresh state folder on free loopback ports, and
+//! tears it down however the test ends.
+//!
+//! - [`shared`] is one stack per test binary, booted on first use; tests in a binary share it
+//!   (they use distinct users and ids). It stops when the binary exits: the launcher's
+//!   watchdog kills it once the test process is gone.
+//! - [`spawn_stack_with`] boots a private stack (for tests that need different settings);
+//!   dropping it, also while unwinding from a panic or a timeout, stops it.
+
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+pub use mirubato_stack::{Stack, StackOptions, Worker};
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from(".."))
+}
+
+/// A fresh, empty state folder for one stack of this test binary.
+fn fresh_state_dir(label: &str) -> PathBuf {
+    let binary = std::env::current_exe()
+        .ok()
+        .and_then(|exe| {
+            exe.file_stem()
+                .map(|stem| stem.to_string_lossy().into_owned())
+        })
+        .unwrap_or_else(|| "tests".into());
+    // Strip cargo's hash suffix so reruns reuse (and wipe) the same folder.
+    let binary = binary.split('-').next().unwrap_or("tests").to_string();
+    let dir = root()
+        .join("target/blackbox")
+        .join(format!("{binary}-{label}"));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap_or_else(|err| panic!("create {}: {err}", dir.display()));
+    dir
+}
+
+/// Random secrets for this run, handed to every worker as `--env-file`.
+fn write_secrets(state_dir: &Path) -> PathBuf {
+    let path = state_dir.join("secrets.env");
+    let mut lines = String::new();
+    for name in ["JWT_SECRET", "MAGIC_LINK_SECRET", "SERVICE_SECRET"] {
+        lines.push_str(&format!("{name}={}\n", random_hex(32)));
+    }
+    fs::write(&path, lines).unwrap_or_else(|err| panic!("write {}: {err}", path.display()));
+    path
+}
+
+pub fn random_hex(bytes: usize) -> String {
+    let mut buffer = vec![0u8; bytes];
+    fs::File::open("/dev/urandom")
+        .and_then(|mut file| file.read_exact(&mut buffer))
+        .unwrap_or_else(|err| panic!("read /dev/urandom: {err}"));
+    buffer.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// Boots a private stack after letting `configure` adjust the options.
+pub fn spawn_stack_with(configure: impl FnOnce(&mut StackOptions)) -> Stack {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let label = format!("private{}", COUNTER.fetch_add(1, Ordering::SeqCst));
+    let state_dir = fresh_state_dir(&label);
+    let mut options = StackOptions::ephemeral(root(), &state_dir);
+    options.secrets_file = Some(write_secrets(&state_dir));
+    configure(&mut options);
+    mirubato_stack::start(&options).unwrap_or_else(|err| panic!("local stack did not start: {err}"))
+}
+
+/// Boots a private stack with the default options.
+pub fn spawn_stack() -> Stack {
+    spawn_stack_with(|_| {})
+}
+
+/// The stack shared by every test of this binary.
+pub fn shared() -> &'static Stack {
+    static SHARED: OnceLock<Stack> = OnceLock::new();
+    SHARED.get_or_init(|| {
+        let state_dir = fresh_state_dir("shared");
+        let mut options = StackOptions::ephemeral(root(), &state_dir);
+        options.secrets_file = Some(write_secrets(&state_dir));
+        mirubato_stack::start(&options)
+            .unwrap_or_else(|err| panic!("local stack did not start: {err}"))
+    })
+}
+
+/// An HTTP client for tests: no redirects followed (tests check them), short timeouts.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .unwrap_or_else(|err| panic!("build HTTP client: {err}"))
+}

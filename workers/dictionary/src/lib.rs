@@ -1,0 +1,24 @@
+//! The dictionary worker: music terms in six languages.
+
+use mirubato_edge::{Capability, Dependency, Router, Service, serve};
+use worker::{Context, Env, Request, Response, event};
+
+static SERVICE: Service = Service {
+    name: "dictionary",
+    version: env!("CARGO_PKG_VERSION"),
+    dependencies: &[
+        Dependency::D1("DB"),
+        Dependency::Kv("CACHE"),
+        Dependency::R2("STORAGE"),
+    ],
+    capabilities: &[Capability::Ai("AI")],
+};
+
+fn routes() -> Router {
+    Router::new()
+}
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+    serve(req, env, &SERVICE, routes).await
+}

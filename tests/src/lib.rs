@@ -9,12 +9,18 @@
 //!   dropping it, also while unwinding from a panic or a timeout, stops it.
 
 use std::fs;
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub use mirubato_stack::{Stack, StackOptions, Worker};
+
+pub mod session;
+
+/// The Google client id the stack's api is configured with.
+pub const GOOGLE_CLIENT_ID: &str = "mirubato-test.apps.googleusercontent.com";
 
 /// The workspace root.
 pub fn root() -> PathBuf {
@@ -62,13 +68,72 @@ pub fn random_hex(bytes: usize) -> String {
     buffer.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
+/// Options every test stack starts from: free ports, fresh random secrets, and the api
+/// pointed at the local "Google" key server.
+fn test_options(state_dir: &Path) -> StackOptions {
+    let mut options = StackOptions::ephemeral(root(), state_dir);
+    options.secrets_file = Some(write_secrets(state_dir));
+    options.extra_vars = vec![
+        (
+            Worker::Api,
+            "GOOGLE_CLIENT_ID".into(),
+            GOOGLE_CLIENT_ID.into(),
+        ),
+        (
+            Worker::Api,
+            "GOOGLE_JWKS_URL".into(),
+            google_jwks_url().into(),
+        ),
+    ];
+    options
+}
+
+/// A secret the given stack's workers were started with.
+pub fn stack_secret(stack: &Stack, name: &str) -> String {
+    let file = stack.state_dir().join("secrets.env");
+    let text =
+        fs::read_to_string(&file).unwrap_or_else(|err| panic!("read {}: {err}", file.display()));
+    text.lines()
+        .find_map(|line| line.strip_prefix(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("{name} is not in {}", file.display()))
+        .to_string()
+}
+
+/// A loopback stand-in for Google's key endpoint, serving the test key set
+/// (`crates/core/testdata/google-test-jwks.json`), started once per test binary.
+pub fn google_jwks_url() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|err| panic!("bind JWKS server: {err}"));
+        let port = listener.local_addr().map(|addr| addr.port()).unwrap_or_default();
+        let jwks = fs::read_to_string(root().join("crates/core/testdata/google-test-jwks.json"))
+            .unwrap_or_else(|err| panic!("read test JWKS: {err}"));
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let mut reader = BufReader::new(&stream);
+                // Read the request head; the answer is the same for any path.
+                let mut line = String::new();
+                while reader.read_line(&mut line).map(|n| n > 2).unwrap_or(false) {
+                    line.clear();
+                }
+                let mut stream = &stream;
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nCache-Control: public, max-age=300\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{jwks}",
+                    jwks.len()
+                );
+            }
+        });
+        format!("http://127.0.0.1:{port}/oauth2/v3/certs")
+    })
+}
+
 /// Boots a private stack after letting `configure` adjust the options.
 pub fn spawn_stack_with(configure: impl FnOnce(&mut StackOptions)) -> Stack {
     static COUNTER: AtomicUsize = AtomicUsize::new(0);
     let label = format!("private{}", COUNTER.fetch_add(1, Ordering::SeqCst));
     let state_dir = fresh_state_dir(&label);
-    let mut options = StackOptions::ephemeral(root(), &state_dir);
-    options.secrets_file = Some(write_secrets(&state_dir));
+    let mut options = test_options(&state_dir);
     configure(&mut options);
     mirubato_stack::start(&options).unwrap_or_else(|err| panic!("local stack did not start: {err}"))
 }
@@ -83,9 +148,7 @@ pub fn shared() -> &'static Stack {
     static SHARED: OnceLock<Stack> = OnceLock::new();
     SHARED.get_or_init(|| {
         let state_dir = fresh_state_dir("shared");
-        let mut options = StackOptions::ephemeral(root(), &state_dir);
-        options.secrets_file = Some(write_secrets(&state_dir));
-        mirubato_stack::start(&options)
+        mirubato_stack::start(&test_options(&state_dir))
             .unwrap_or_else(|err| panic!("local stack did not start: {err}"))
     })
 }

@@ -2,6 +2,7 @@
 //! ([`Router`]), error responses, CORS, the structured request log, and the `/health`,
 //! `/livez`, `/readyz` and `/metrics` endpoints. Worker crates only add their own routes.
 
+pub mod auth;
 mod error;
 mod health;
 mod observe;

@@ -210,3 +210,71 @@ impl Default for Router {
         Self::new()
     }
 }
+
+impl RequestContext {
+    /// A request header's value.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.req.headers().get(name).ok().flatten()
+    }
+
+    /// A query-string parameter.
+    pub fn query(&self, name: &str) -> Option<String> {
+        let url = self.req.url().ok()?;
+        url.query_pairs()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.into_owned())
+    }
+
+    /// A secret or var that must be configured; its absence is a server fault.
+    pub fn secret(&self, name: &str) -> Result<String, ApiError> {
+        self.env
+            .secret(name)
+            .map(|value| value.to_string())
+            .or_else(|_| self.env.var(name).map(|value| value.to_string()))
+            .map_err(|_| ApiError::internal(format!("{name} is not configured")))
+    }
+
+    /// The client's address for rate limits: only `CF-Connecting-IP` outside local
+    /// development; locally (where Miniflare overwrites that header) the first
+    /// `X-Forwarded-For` address when present, so a test can act as many clients.
+    pub fn client_ip(&self) -> String {
+        let connecting = self.header("CF-Connecting-IP");
+        let forwarded = self
+            .header("X-Forwarded-For")
+            .and_then(|list| list.split(',').next().map(|first| first.trim().to_string()))
+            .filter(|first| !first.is_empty());
+        match (self.config.environment.is_local(), forwarded) {
+            (true, Some(forwarded)) => forwarded,
+            _ => connecting.unwrap_or_else(|| "unknown".into()),
+        }
+    }
+
+    /// Reads and validates a JSON body of at most `limit` bytes: 413 when larger (by its
+    /// declared length, before reading), 400 when malformed or invalid.
+    pub async fn json_with_limit<T>(&mut self, limit: u64) -> Result<T, ApiError>
+    where
+        T: serde::de::DeserializeOwned + validator::Validate,
+    {
+        let declared = self
+            .header("Content-Length")
+            .and_then(|length| length.parse::<u64>().ok());
+        if declared.is_some_and(|length| length > limit) {
+            return Err(ApiError::PayloadTooLarge { limit_bytes: limit });
+        }
+        let body = self
+            .req
+            .bytes()
+            .await
+            .map_err(|_| ApiError::validation("Request body could not be read"))?;
+        mirubato_core::input::parse_json(&body, limit)
+    }
+
+    /// [`json_with_limit`](Self::json_with_limit) with the default 1 MB limit.
+    pub async fn json<T>(&mut self) -> Result<T, ApiError>
+    where
+        T: serde::de::DeserializeOwned + validator::Validate,
+    {
+        self.json_with_limit(mirubato_core::input::MAX_JSON_BODY)
+            .await
+    }
+}

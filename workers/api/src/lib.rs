@@ -1,5 +1,13 @@
 //! The api worker: accounts, sync, repertoire, goals.
 
+mod accounts;
+mod docs;
+mod google;
+mod mail;
+mod preferences;
+mod session;
+mod store;
+
 use mirubato_edge::{Dependency, Router, Service, serve};
 use worker::{Context, Env, Request, Response, event};
 
@@ -10,8 +18,26 @@ static SERVICE: Service = Service {
     capabilities: &[],
 };
 
+/// Bindings of this worker.
+pub(crate) const DB: &str = "DB";
+pub(crate) const CACHE: &str = "CACHE";
+
 fn routes() -> Router {
     Router::new()
+        .get("/api", docs::index)
+        .get("/docs", docs::page)
+        .get("/docs/openapi.json", docs::openapi)
+        .get("/openapi.json", docs::openapi)
+        .post("/api/auth/request-magic-link", accounts::request_magic_link)
+        .post("/api/auth/verify-magic-link", accounts::verify_magic_link)
+        .post("/api/auth/google", accounts::google_sign_in)
+        .post("/api/auth/refresh", accounts::refresh)
+        .post("/api/auth/logout", accounts::logout)
+        .get("/api/user/me", accounts::me)
+        .delete("/api/user/me", accounts::delete_me)
+        .get("/api/user/preferences", preferences::get)
+        .put("/api/user/preferences", preferences::put)
+        .get("/api/dev/outbox", mail::outbox)
 }
 
 #[event(fetch)]

@@ -1,0 +1,49 @@
+//! Synced documents: their types and checksums.
+
+use sha2::{Digest, Sha256};
+
+/// The kinds of document a user's devices keep in sync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EntityType {
+    LogbookEntry,
+    Goal,
+    PracticePlan,
+    PlanOccurrence,
+    PlanTemplate,
+    RepertoireItem,
+    UserPreferences,
+}
+
+impl EntityType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::LogbookEntry => "logbook_entry",
+            Self::Goal => "goal",
+            Self::PracticePlan => "practice_plan",
+            Self::PlanOccurrence => "plan_occurrence",
+            Self::PlanTemplate => "plan_template",
+            Self::RepertoireItem => "repertoire_item",
+            Self::UserPreferences => "user_preferences",
+        }
+    }
+}
+
+/// SHA-256 of the stored document text, hex: what the server and clients compare to tell
+/// whether two copies hold the same content.
+pub fn checksum(document: &str) -> String {
+    hex::encode(Sha256::digest(document.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checksum_is_sha256_hex() {
+        assert_eq!(
+            checksum(""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        assert_ne!(checksum("{\"a\":1}"), checksum("{\"a\":2}"));
+    }
+}

@@ -1,0 +1,107 @@
+//! Signing in as a client would: magic link through the dev outbox.
+
+use serde_json::{Value, json};
+
+use crate::{Stack, Worker, client, random_hex};
+
+/// An address no other test uses.
+pub fn unique_email(tag: &str) -> String {
+    format!("{tag}-{}@example.com", random_hex(6))
+}
+
+/// A client address of its own (a documentation range; it is only a header value), so
+/// per-address rate limits of one test never touch another.
+pub fn unique_client_ip() -> String {
+    let bytes = random_hex(2);
+    let (a, b) = bytes.split_at(2);
+    format!(
+        "198.{}.{}.{}",
+        51 + u8::from_str_radix(a, 16).unwrap_or(0) % 50,
+        u8::from_str_radix(b, 16).unwrap_or(0),
+        1 + u8::from_str_radix(a, 16).unwrap_or(0) % 250
+    )
+}
+
+/// A signed-in session.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub user: Value,
+    /// The `Set-Cookie` headers of the sign-in response.
+    pub cookies: Vec<String>,
+}
+
+impl Session {
+    pub fn user_id(&self) -> &str {
+        self.user["id"].as_str().unwrap_or_default()
+    }
+
+    pub fn bearer(&self) -> String {
+        format!("Bearer {}", self.access_token)
+    }
+}
+
+/// Asks for a magic link and returns the token the dev outbox received.
+pub async fn request_link(stack: &Stack, email: &str) -> String {
+    let api = stack.url(Worker::Api);
+    let response = client()
+        .post(format!("{api}/api/auth/request-magic-link"))
+        .header("X-Forwarded-For", unique_client_ip())
+        .json(&json!({ "email": email }))
+        .send()
+        .await
+        .expect("request magic link");
+    assert_eq!(
+        response.status(),
+        200,
+        "{}",
+        response.text().await.unwrap_or_default()
+    );
+    let outbox: Value = client()
+        .get(format!("{api}/api/dev/outbox"))
+        .query(&[("email", email)])
+        .send()
+        .await
+        .expect("read outbox")
+        .json()
+        .await
+        .expect("outbox JSON");
+    outbox["messages"]
+        .as_array()
+        .and_then(|messages| messages.last())
+        .and_then(|message| message["token"].as_str())
+        .unwrap_or_else(|| panic!("no magic link for {email}: {outbox}"))
+        .to_string()
+}
+
+/// Signs in with a magic link (creating the account on first use).
+pub async fn sign_in(stack: &Stack, email: &str) -> Session {
+    let token = request_link(stack, email).await;
+    let response = client()
+        .post(format!(
+            "{}/api/auth/verify-magic-link",
+            stack.url(Worker::Api)
+        ))
+        .json(&json!({ "token": token }))
+        .send()
+        .await
+        .expect("verify magic link");
+    assert_eq!(response.status(), 200);
+    let cookies = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok().map(str::to_string))
+        .collect();
+    let body: Value = response.json().await.expect("session JSON");
+    Session {
+        access_token: body["accessToken"].as_str().unwrap_or_default().to_string(),
+        refresh_token: body["refreshToken"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+        user: body["user"].clone(),
+        cookies,
+    }
+}

@@ -47,6 +47,8 @@ pub enum ApiError {
     Conflict(String),
     #[error("Request body is too large (limit {limit_bytes} bytes)")]
     PayloadTooLarge { limit_bytes: u64 },
+    #[error("Too many items in one request: {count} (limit {limit})")]
+    TooManyItems { limit: usize, count: usize },
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("Too many requests; retry in {retry_after_secs} s")]
@@ -81,7 +83,7 @@ impl ApiError {
             Self::NotFound(_) => 404,
             Self::MethodNotAllowed { .. } => 405,
             Self::Conflict(_) => 409,
-            Self::PayloadTooLarge { .. } => 413,
+            Self::PayloadTooLarge { .. } | Self::TooManyItems { .. } => 413,
             Self::UnsupportedMediaType(_) => 415,
             Self::RateLimited { .. } => 429,
             Self::Internal(_) => 500,
@@ -97,7 +99,7 @@ impl ApiError {
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::MethodNotAllowed { .. } => ErrorCode::MethodNotAllowed,
             Self::Conflict(_) => ErrorCode::Conflict,
-            Self::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
+            Self::PayloadTooLarge { .. } | Self::TooManyItems { .. } => ErrorCode::PayloadTooLarge,
             Self::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
             Self::RateLimited { .. } => ErrorCode::RateLimited,
             Self::Internal(_) => ErrorCode::InternalError,
@@ -132,6 +134,9 @@ impl ApiError {
             }
             Self::PayloadTooLarge { limit_bytes } => {
                 Some(serde_json::json!({ "limitBytes": limit_bytes }))
+            }
+            Self::TooManyItems { limit, count } => {
+                Some(serde_json::json!({ "limit": limit, "count": count }))
             }
             Self::RateLimited { retry_after_secs } => {
                 Some(serde_json::json!({ "retryAfter": retry_after_secs }))

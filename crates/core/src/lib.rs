@@ -15,6 +15,7 @@ pub mod jwt;
 pub mod metrics;
 pub mod preferences;
 pub mod request;
+pub mod score_id;
 pub mod sync;
 pub mod user;
 pub mod web;

@@ -255,6 +255,19 @@ impl RequestContext {
     where
         T: serde::de::DeserializeOwned + validator::Validate,
     {
+        let value: T = self.json_value_with_limit(limit).await?;
+        value
+            .validate()
+            .map_err(mirubato_core::input::validation_error)?;
+        Ok(value)
+    }
+
+    /// Reads a JSON body of at most `limit` bytes into a type with no `validator` rules
+    /// (its validation is its own); the same 413 and 400 as [`json_with_limit`](Self::json_with_limit).
+    pub async fn json_value_with_limit<T>(&mut self, limit: u64) -> Result<T, ApiError>
+    where
+        T: serde::de::DeserializeOwned,
+    {
         let declared = self
             .header("Content-Length")
             .and_then(|length| length.parse::<u64>().ok());
@@ -266,7 +279,7 @@ impl RequestContext {
             .bytes()
             .await
             .map_err(|_| ApiError::validation("Request body could not be read"))?;
-        mirubato_core::input::parse_json(&body, limit)
+        mirubato_core::input::parse_json_unvalidated(&body, limit)
     }
 
     /// [`json_with_limit`](Self::json_with_limit) with the default 1 MB limit.

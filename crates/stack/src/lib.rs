@@ -6,6 +6,7 @@
 //! groups when dropped, and a watchdog process kills them if the owner dies without dropping
 //! it (a killed test run, a timeout).
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -316,12 +317,31 @@ pub fn apply_migrations(options: &StackOptions) -> Result<(), StackError> {
 
 /// Asks the OS for a free loopback port.
 pub fn free_port() -> Result<u16, StackError> {
-    let listener = TcpListener::bind("127.0.0.1:0").map_err(io_err("find a free port"))?;
-    let port = listener
-        .local_addr()
-        .map_err(io_err("read a free port"))?
-        .port();
-    Ok(port)
+    Ok(free_ports(1)?[0])
+}
+
+/// Asks the OS for `count` distinct free loopback ports. The listeners are held until all are
+/// chosen, so the OS cannot hand the same port out twice; and no port is handed out twice in
+/// this process, so stacks booting side by side (before their servers bind) never collide.
+pub fn free_ports(count: usize) -> Result<Vec<u16>, StackError> {
+    static HANDED_OUT: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
+    let mut handed_out = HANDED_OUT
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut listeners = Vec::new();
+    let mut ports = Vec::new();
+    while ports.len() < count {
+        let listener = TcpListener::bind("127.0.0.1:0").map_err(io_err("find a free port"))?;
+        let port = listener
+            .local_addr()
+            .map_err(io_err("read a free port"))?
+            .port();
+        if handed_out.insert(port) {
+            ports.push(port);
+        }
+        listeners.push(listener);
+    }
+    Ok(ports)
 }
 
 /// Boots the stack and waits until every worker answers `/livez`.
@@ -355,10 +375,15 @@ pub fn start(options: &StackOptions) -> Result<Stack, StackError> {
         apply_migrations(options)?;
     }
 
+    // Every port this stack needs (the workers' own where not fixed, and one inspector port
+    // per worker), chosen at once so none collide.
+    let mut fresh = free_ports(options.ports.len() * 2)?.into_iter();
     let mut ports = Vec::new();
+    let mut inspector_ports = Vec::new();
     for (worker, port) in &options.ports {
-        let port = if *port == 0 { free_port()? } else { *port };
-        ports.push((*worker, port));
+        let chosen = fresh.next().unwrap_or_default();
+        ports.push((*worker, if *port == 0 { chosen } else { *port }));
+        inspector_ports.push(fresh.next().unwrap_or_default());
     }
     let port_of = |worker: Worker| {
         ports
@@ -379,7 +404,7 @@ pub fn start(options: &StackOptions) -> Result<Stack, StackError> {
         host: host.clone(),
         state_dir: options.state_dir.clone(),
     };
-    for &(worker, port) in &ports {
+    for (&(worker, port), &inspector_port) in ports.iter().zip(&inspector_ports) {
         let mut vars = vec![("ALLOWED_ORIGINS".to_string(), allowed_origins.clone())];
         match worker {
             Worker::Api => vars.push(("FRONTEND_URL".into(), url(Worker::Frontend))),
@@ -401,7 +426,7 @@ pub fn start(options: &StackOptions) -> Result<Stack, StackError> {
                 .filter(|(w, _, _)| *w == worker)
                 .map(|(_, key, value)| (key.clone(), value.clone())),
         );
-        let running = spawn_worker(options, worker, port, &vars)?;
+        let running = spawn_worker(options, worker, port, inspector_port, &vars)?;
         stack.running.push(running);
     }
     stack.watchdog = Some(spawn_watchdog(&stack)?);
@@ -432,6 +457,7 @@ fn spawn_worker(
     options: &StackOptions,
     worker: Worker,
     port: u16,
+    inspector_port: u16,
     vars: &[(String, String)],
 ) -> Result<Running, StackError> {
     let log_path = options
@@ -444,7 +470,7 @@ fn spawn_worker(
         .arg("-c")
         .arg(worker.config())
         .args(["--ip", "127.0.0.1", "--port", &port.to_string()])
-        .args(["--inspector-port", &free_port()?.to_string()])
+        .args(["--inspector-port", &inspector_port.to_string()])
         .arg("--persist-to")
         .arg(persist_dir(&options.state_dir, worker))
         .args(["--show-interactive-dev-session=false", "--log-level", "log"]);
@@ -554,9 +580,13 @@ mod tests {
     }
 
     #[test]
-    fn free_ports_are_free() {
+    fn free_ports_are_free_and_distinct() {
         let port = free_port().unwrap();
         assert!(TcpListener::bind(("127.0.0.1", port)).is_ok());
         assert_eq!(http_status(port, "/livez"), None);
+        let mut many = free_ports(10).unwrap();
+        many.sort_unstable();
+        many.dedup();
+        assert_eq!(many.len(), 10);
     }
 }

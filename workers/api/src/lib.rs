@@ -2,11 +2,13 @@
 
 mod accounts;
 mod docs;
+mod documents;
 mod google;
 mod mail;
 mod preferences;
 mod session;
 mod store;
+mod sync;
 
 use mirubato_edge::{Dependency, Router, Service, serve};
 use worker::{Context, Env, Request, Response, event};
@@ -38,6 +40,9 @@ fn routes() -> Router {
         .get("/api/user/preferences", preferences::get)
         .put("/api/user/preferences", preferences::put)
         .get("/api/dev/outbox", mail::outbox)
+        .post("/api/sync/pull", sync::pull)
+        .post("/api/sync/push", sync::push)
+        .get("/api/sync/status", sync::status)
 }
 
 #[event(fetch)]

@@ -7,9 +7,16 @@ use mirubato_core::sync::EntityType;
 use mirubato_edge::{EdgeError, RequestContext, json, now};
 use worker::Response;
 
+use mirubato_core::sync::entities::normalize_document;
+use mirubato_core::sync::merge::IncomingWrite;
+
 use crate::DB;
+use crate::documents::apply_writes;
 use crate::session::authenticate;
-use crate::store::{read_document, write_document};
+use crate::store::read_document;
+
+/// Keys the server adds to the stored document; not part of the preferences themselves.
+const DOCUMENT_KEYS: [&str; 3] = ["id", "updatedAt", "version"];
 
 #[utoipa::path(get, path = "/api/user/preferences", security(("bearer" = [])),
     responses((status = 200, body = UserPreferences), (status = 401)))]
@@ -22,10 +29,13 @@ pub async fn get(ctx: RequestContext) -> Result<Response, EdgeError> {
         &claims.sub,
     )
     .await?;
-    let preferences: serde_json::Value = match stored {
+    let mut preferences: serde_json::Map<String, serde_json::Value> = match stored {
         Some(text) => serde_json::from_str(&text).map_err(ApiError::internal)?,
-        None => serde_json::json!({}),
+        None => serde_json::Map::new(),
     };
+    for key in DOCUMENT_KEYS {
+        preferences.remove(key);
+    }
     json(&preferences)
 }
 
@@ -34,16 +44,23 @@ pub async fn get(ctx: RequestContext) -> Result<Response, EdgeError> {
 pub async fn put(mut ctx: RequestContext) -> Result<Response, EdgeError> {
     let claims = authenticate(&ctx).await?;
     let preferences: UserPreferences = ctx.json().await?;
-    let document = serde_json::to_string(&preferences).map_err(ApiError::internal)?;
     let stamp = now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    write_document(
-        &ctx.env.d1(DB)?,
-        &claims.sub,
-        EntityType::UserPreferences,
-        &claims.sub,
-        &document,
-        &stamp,
-    )
-    .await?;
+    let db = ctx.env.d1(DB)?;
+    // Each PUT supersedes the last, even within one millisecond: the version counts them.
+    let previous_version =
+        read_document(&db, &claims.sub, EntityType::UserPreferences, &claims.sub)
+            .await?
+            .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+            .and_then(|doc| doc.get("version").and_then(serde_json::Value::as_i64))
+            .unwrap_or(0);
+    let mut document = serde_json::to_value(&preferences).map_err(ApiError::internal)?;
+    document["id"] = claims.sub.clone().into();
+    document["updatedAt"] = stamp.clone().into();
+    document["version"] = (previous_version + 1).into();
+    let document = normalize_document(EntityType::UserPreferences, document)
+        .map_err(|err| ApiError::internal(format!("preferences document: {err}")))?;
+    let write = IncomingWrite::new(EntityType::UserPreferences, &document, "server")
+        .ok_or_else(|| ApiError::internal("preferences document has no stamp"))?;
+    apply_writes(&db, &claims.sub, vec![write], &stamp).await?;
     json(&serde_json::json!({ "success": true, "preferences": preferences }))
 }

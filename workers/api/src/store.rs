@@ -2,7 +2,7 @@
 
 use mirubato_core::ApiError;
 use mirubato_core::jwt::{Claims, TokenType};
-use mirubato_core::sync::{EntityType, checksum};
+use mirubato_core::sync::EntityType;
 use mirubato_core::user::{AuthProvider, Role, User, new_user_id};
 use mirubato_edge::EdgeError;
 use serde::Deserialize;
@@ -170,38 +170,4 @@ pub async fn read_document(
     .first::<Row>(None)
     .await?;
     Ok(row.map(|row| row.data))
-}
-
-/// Writes a document as the server's own (a REST write, authoritative at `now`): bumps the
-/// user's seq and stores the document under it, in one transaction.
-pub async fn write_document(
-    db: &D1Database,
-    user_id: &str,
-    entity: EntityType,
-    entity_id: &str,
-    data: &str,
-    now: &str,
-) -> Result<(), EdgeError> {
-    let bump = query!(
-        db,
-        "INSERT INTO sync_state (user_id, last_seq) VALUES (?1, 1) \
-         ON CONFLICT (user_id) DO UPDATE SET last_seq = sync_state.last_seq + 1",
-        user_id
-    )?;
-    let write = query!(
-        db,
-        "INSERT INTO sync_data (user_id, entity_type, entity_id, data, checksum, version, seq, updated_at, deleted_at, device_id) \
-         VALUES (?1, ?2, ?3, ?4, ?5, 1, (SELECT last_seq FROM sync_state WHERE user_id = ?1), ?6, NULL, 'server') \
-         ON CONFLICT (user_id, entity_type, entity_id) DO UPDATE SET \
-           data = excluded.data, checksum = excluded.checksum, version = sync_data.version + 1, \
-           seq = excluded.seq, updated_at = excluded.updated_at, deleted_at = NULL, device_id = excluded.device_id",
-        user_id,
-        entity.as_str(),
-        entity_id,
-        data,
-        checksum(data),
-        now
-    )?;
-    db.batch(vec![bump, write]).await?;
-    Ok(())
 }

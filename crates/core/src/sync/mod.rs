@@ -1,4 +1,9 @@
-//! Synced documents: their types and checksums.
+//! Synced documents: their types, validation, checksums, and the one merge rule every
+//! write path (REST and WebSocket) applies.
+
+pub mod entities;
+pub mod merge;
+pub mod rest;
 
 use sha2::{Digest, Sha256};
 
@@ -15,6 +20,38 @@ pub enum EntityType {
 }
 
 impl EntityType {
+    pub const ALL: [EntityType; 7] = [
+        Self::LogbookEntry,
+        Self::Goal,
+        Self::PracticePlan,
+        Self::PlanOccurrence,
+        Self::PlanTemplate,
+        Self::RepertoireItem,
+        Self::UserPreferences,
+    ];
+
+    /// The stored name (`sync_data.entity_type`).
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == name)
+    }
+
+    /// The key of this type's list in push and pull bodies.
+    pub fn bucket(self) -> &'static str {
+        match self {
+            Self::LogbookEntry => "entries",
+            Self::Goal => "goals",
+            Self::PracticePlan => "practicePlans",
+            Self::PlanOccurrence => "planOccurrences",
+            Self::PlanTemplate => "planTemplates",
+            Self::RepertoireItem => "repertoireItems",
+            Self::UserPreferences => "userPreferences",
+        }
+    }
+
+    pub fn from_bucket(bucket: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.bucket() == bucket)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::LogbookEntry => "logbook_entry",

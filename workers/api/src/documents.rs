@@ -1,0 +1,262 @@
+//! Storing synced documents: the merge rule of `mirubato_core::sync::merge` applied to D1.
+//!
+//! Every write path (push, preferences, domain endpoints, the sync worker) goes through
+//! [`apply_writes`]. One push is one D1 batch (one transaction): the user's seq is bumped by
+//! the number of documents applied, then the documents are upserted set-wise, each with its
+//! own seq. The upsert repeats the merge order as a guard (`WHERE` stamp > stored stamp), so
+//! a concurrent writer that got in first is never overwritten by an older write; such a
+//! write is reported as stale like any other.
+
+use std::collections::HashMap;
+
+use mirubato_core::ApiError;
+use mirubato_core::sync::EntityType;
+use mirubato_core::sync::merge::{DocumentKey, IncomingWrite, WriteStamp, plan};
+use mirubato_edge::EdgeError;
+use serde::Deserialize;
+use serde_json::json;
+use worker::{D1Database, D1PreparedStatement, query};
+
+/// Largest bound JSON payload per statement (D1 caps one string value at 2 MB).
+const CHUNK_BYTES: usize = 1_500_000;
+
+/// What a set of writes did.
+#[derive(Debug, Default)]
+pub struct WriteOutcome {
+    pub applied: Vec<IncomingWrite>,
+    pub duplicates: Vec<IncomingWrite>,
+    /// Writes not applied because something newer is stored, with the stored document.
+    pub stale: Vec<(IncomingWrite, Option<String>)>,
+    /// The user's seq after the writes.
+    pub last_seq: i64,
+}
+
+#[derive(Deserialize)]
+struct StampRow {
+    entity_id: String,
+    clock_ms: i64,
+    version: i64,
+    device_id: Option<String>,
+    checksum: String,
+}
+
+#[derive(Deserialize)]
+struct DataRow {
+    entity_id: String,
+    data: String,
+}
+
+/// The stored stamps of the given documents.
+async fn stored_stamps(
+    db: &D1Database,
+    user_id: &str,
+    keys: &[DocumentKey],
+) -> Result<HashMap<DocumentKey, WriteStamp>, EdgeError> {
+    let mut stamps = HashMap::new();
+    for entity in EntityType::ALL {
+        let ids: Vec<&str> = keys
+            .iter()
+            .filter(|(kind, _)| *kind == entity)
+            .map(|(_, id)| id.as_str())
+            .collect();
+        if ids.is_empty() {
+            continue;
+        }
+        let rows = query!(
+            db,
+            "SELECT entity_id, clock_ms, version, device_id, checksum FROM sync_data \
+             WHERE user_id = ?1 AND entity_type = ?2 AND entity_id IN (SELECT value FROM json_each(?3))",
+            user_id,
+            entity.as_str(),
+            json!(ids).to_string()
+        )?
+        .all()
+        .await?
+        .results::<StampRow>()?;
+        for row in rows {
+            stamps.insert(
+                (entity, row.entity_id),
+                WriteStamp {
+                    clock_ms: row.clock_ms,
+                    version: row.version,
+                    device_id: row.device_id.unwrap_or_default(),
+                    checksum: row.checksum,
+                },
+            );
+        }
+    }
+    Ok(stamps)
+}
+
+/// The stored documents of the given keys.
+pub async fn stored_documents(
+    db: &D1Database,
+    user_id: &str,
+    entity: EntityType,
+    ids: &[&str],
+) -> Result<HashMap<String, String>, EdgeError> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = query!(
+        db,
+        "SELECT entity_id, data FROM sync_data \
+         WHERE user_id = ?1 AND entity_type = ?2 AND entity_id IN (SELECT value FROM json_each(?3))",
+        user_id,
+        entity.as_str(),
+        json!(ids).to_string()
+    )?
+    .all()
+    .await?
+    .results::<DataRow>()?;
+    Ok(rows
+        .into_iter()
+        .map(|row| (row.entity_id, row.data))
+        .collect())
+}
+
+fn upsert_chunk(
+    db: &D1Database,
+    user_id: &str,
+    rows: &[serde_json::Value],
+    seqs_after_chunk_start: usize,
+    now: &str,
+) -> Result<D1PreparedStatement, EdgeError> {
+    // seq of row `key` = (last_seq after the bump) - (documents from this chunk's start) + key + 1
+    Ok(query!(
+        db,
+        "INSERT INTO sync_data (user_id, entity_type, entity_id, data, checksum, version, seq, updated_at, deleted_at, device_id, clock_ms) \
+         SELECT ?1, json_extract(value, '$.type'), json_extract(value, '$.id'), json_extract(value, '$.data'), \
+                json_extract(value, '$.checksum'), json_extract(value, '$.version'), \
+                (SELECT last_seq FROM sync_state WHERE user_id = ?1) - ?3 + key + 1, ?4, \
+                json_extract(value, '$.deletedAt'), json_extract(value, '$.device'), json_extract(value, '$.clock') \
+         FROM json_each(?2) WHERE true \
+         ON CONFLICT (user_id, entity_type, entity_id) DO UPDATE SET \
+           data = excluded.data, checksum = excluded.checksum, version = excluded.version, seq = excluded.seq, \
+           updated_at = excluded.updated_at, deleted_at = excluded.deleted_at, device_id = excluded.device_id, \
+           clock_ms = excluded.clock_ms \
+         WHERE (excluded.clock_ms, excluded.version, excluded.device_id, excluded.checksum) \
+             > (sync_data.clock_ms, sync_data.version, COALESCE(sync_data.device_id, ''), sync_data.checksum)",
+        user_id,
+        serde_json::Value::Array(rows.to_vec()).to_string(),
+        seqs_after_chunk_start as i64,
+        now
+    )?)
+}
+
+fn row_of(write: &IncomingWrite) -> Result<serde_json::Value, ApiError> {
+    let document: serde_json::Value =
+        serde_json::from_str(&write.data).map_err(ApiError::internal)?;
+    Ok(json!({
+        "type": write.entity_type.as_str(),
+        "id": write.entity_id,
+        "data": write.data,
+        "checksum": write.stamp.checksum,
+        "version": write.stamp.version,
+        "deletedAt": document.get("deletedAt").filter(|value| value.is_string()),
+        "device": write.stamp.device_id,
+        "clock": write.stamp.clock_ms,
+    }))
+}
+
+/// Applies writes of one user under the merge rule, atomically.
+pub async fn apply_writes(
+    db: &D1Database,
+    user_id: &str,
+    writes: Vec<IncomingWrite>,
+    now: &str,
+) -> Result<WriteOutcome, EdgeError> {
+    let keys: Vec<DocumentKey> = writes
+        .iter()
+        .map(|write| (write.entity_type, write.entity_id.clone()))
+        .collect();
+    let stamps = stored_stamps(db, user_id, &keys).await?;
+    let merge = plan(&stamps, writes);
+    let count = merge.apply.len();
+
+    let mut statements = vec![query!(
+        db,
+        "INSERT INTO sync_state (user_id, last_seq) VALUES (?1, ?2) \
+         ON CONFLICT (user_id) DO UPDATE SET last_seq = sync_state.last_seq + ?2",
+        user_id,
+        count as i64
+    )?];
+    let mut chunk = Vec::new();
+    let mut chunk_bytes = 0;
+    let mut chunk_start = 0;
+    for (index, write) in merge.apply.iter().enumerate() {
+        if chunk_bytes + write.data.len() > CHUNK_BYTES && !chunk.is_empty() {
+            statements.push(upsert_chunk(db, user_id, &chunk, count - chunk_start, now)?);
+            chunk.clear();
+            chunk_bytes = 0;
+            chunk_start = index;
+        }
+        chunk_bytes += write.data.len();
+        chunk.push(row_of(write)?);
+    }
+    if !chunk.is_empty() {
+        statements.push(upsert_chunk(db, user_id, &chunk, count - chunk_start, now)?);
+    }
+    statements.push(query!(
+        db,
+        "SELECT last_seq FROM sync_state WHERE user_id = ?1",
+        user_id
+    )?);
+    let results = db.batch(statements).await?;
+
+    #[derive(Deserialize)]
+    struct Seq {
+        last_seq: i64,
+    }
+    let last_seq = results
+        .last()
+        .and_then(|result| result.results::<Seq>().ok())
+        .and_then(|rows| rows.into_iter().next())
+        .map(|row| row.last_seq)
+        .ok_or_else(|| ApiError::internal("push batch returned no seq"))?;
+    let written: usize = results[1..results.len() - 1]
+        .iter()
+        .filter_map(|result| result.meta().ok().flatten().and_then(|meta| meta.changes))
+        .sum();
+
+    let mut applied = merge.apply;
+    let mut stale_writes = merge.stale;
+    if written < applied.len() {
+        // A concurrent writer stored something newer for some documents: find which.
+        let now_stored = stored_stamps(
+            db,
+            user_id,
+            &applied
+                .iter()
+                .map(|w| (w.entity_type, w.entity_id.clone()))
+                .collect::<Vec<_>>(),
+        )
+        .await?;
+        let (kept, lost): (Vec<_>, Vec<_>) = applied.into_iter().partition(|write| {
+            now_stored.get(&(write.entity_type, write.entity_id.clone())) == Some(&write.stamp)
+        });
+        applied = kept;
+        stale_writes.extend(lost);
+    }
+    let mut stale = Vec::with_capacity(stale_writes.len());
+    for entity in EntityType::ALL {
+        let ids: Vec<&str> = stale_writes
+            .iter()
+            .filter(|write| write.entity_type == entity)
+            .map(|write| write.entity_id.as_str())
+            .collect();
+        let current = stored_documents(db, user_id, entity, &ids).await?;
+        for write in stale_writes
+            .iter()
+            .filter(|write| write.entity_type == entity)
+        {
+            stale.push((write.clone(), current.get(&write.entity_id).cloned()));
+        }
+    }
+    Ok(WriteOutcome {
+        applied,
+        duplicates: merge.duplicates,
+        stale,
+        last_seq,
+    })
+}

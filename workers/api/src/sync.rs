@@ -1,0 +1,287 @@
+//! `/api/sync/*`: pull (full or delta, paged), push (atomic, idempotent), status.
+
+use std::collections::BTreeMap;
+
+use mirubato_core::ApiError;
+use mirubato_core::sync::EntityType;
+use mirubato_core::sync::rest::{
+    IDEMPOTENCY_HOURS, MAX_PUSH_BYTES, PullRequest, PushRequest, parse_cursor, parse_limit,
+    request_hash, sync_token, valid_client_token, validate_push,
+};
+use mirubato_edge::{EdgeError, RequestContext, json, json_with_status, now};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use serde_json::{Value, json};
+use worker::{D1Database, Response, query};
+
+use crate::DB;
+use crate::documents::{WriteOutcome, apply_writes};
+use crate::session::authenticate;
+
+fn timestamp() -> String {
+    now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// The device a write comes from (`X-Device-ID`), checked.
+fn device_id(ctx: &RequestContext) -> Result<String, ApiError> {
+    match ctx.header("X-Device-ID") {
+        None => Ok("unknown".into()),
+        Some(id) if valid_client_token(&id) => Ok(id),
+        Some(_) => Err(ApiError::validation(
+            "X-Device-ID must be 1 to 128 letters, digits or -_.:",
+        )),
+    }
+}
+
+#[derive(Deserialize)]
+struct ChangeRow {
+    entity_type: String,
+    data: String,
+    seq: i64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PullResponse {
+    #[serde(flatten)]
+    lists: BTreeMap<&'static str, Vec<Box<RawValue>>>,
+    sync_token: String,
+    last_seq: i64,
+    has_more: bool,
+    timestamp: String,
+}
+
+/// `POST /api/sync/pull {since?, limit?}`: changes after the cursor in seq order (tombstones
+/// included), each document exactly as stored, bucketed by type.
+pub async fn pull(mut ctx: RequestContext) -> Result<Response, EdgeError> {
+    let claims = authenticate(&ctx).await?;
+    let has_body = ctx
+        .header("Content-Length")
+        .is_some_and(|len| len.trim() != "0");
+    let request: PullRequest = if has_body {
+        ctx.json_value_with_limit(mirubato_core::input::MAX_JSON_BODY)
+            .await?
+    } else {
+        PullRequest::default()
+    };
+    let since = parse_cursor(request.since.as_ref())?;
+    let limit = parse_limit(request.limit)?;
+    let db = ctx.env.d1(DB)?;
+    let mut rows = query!(
+        &db,
+        "SELECT entity_type, data, seq FROM sync_data WHERE user_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+        &claims.sub,
+        since,
+        limit + 1
+    )?
+    .all()
+    .await?
+    .results::<ChangeRow>()?;
+    let has_more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let last_seq = rows.last().map_or(since, |row| row.seq);
+
+    let mut lists: BTreeMap<&'static str, Vec<Box<RawValue>>> = EntityType::ALL
+        .iter()
+        .map(|kind| (kind.bucket(), Vec::new()))
+        .collect();
+    for row in rows {
+        let Some(kind) = EntityType::parse(&row.entity_type) else {
+            continue;
+        };
+        let document = RawValue::from_string(row.data).map_err(ApiError::internal)?;
+        lists.entry(kind.bucket()).or_default().push(document);
+    }
+    json(&PullResponse {
+        lists,
+        sync_token: sync_token(last_seq),
+        last_seq,
+        has_more,
+        timestamp: timestamp(),
+    })
+}
+
+#[derive(Deserialize)]
+struct IdempotentRow {
+    request_hash: String,
+    response: String,
+}
+
+async fn find_replay(
+    db: &D1Database,
+    user_id: &str,
+    key: &str,
+) -> Result<Option<IdempotentRow>, EdgeError> {
+    Ok(query!(
+        db,
+        "SELECT request_hash, response FROM idempotency_keys WHERE user_id = ?1 AND key = ?2 AND expires_at > ?3",
+        user_id,
+        key,
+        timestamp()
+    )?
+    .first::<IdempotentRow>(None)
+    .await?)
+}
+
+async fn remember(
+    db: &D1Database,
+    user_id: &str,
+    key: &str,
+    hash: &str,
+    response: &str,
+) -> Result<(), EdgeError> {
+    let expires = (now() + chrono::Duration::hours(IDEMPOTENCY_HOURS))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    query!(
+        db,
+        "INSERT INTO idempotency_keys (user_id, key, request_hash, response, created_at, expires_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+         ON CONFLICT (user_id, key) DO UPDATE SET request_hash = excluded.request_hash, \
+           response = excluded.response, created_at = excluded.created_at, expires_at = excluded.expires_at",
+        user_id,
+        key,
+        hash,
+        response,
+        timestamp(),
+        expires
+    )?
+    .run()
+    .await?;
+    Ok(())
+}
+
+/// The push answer: `conflicts` names every write not applied because something newer is
+/// stored (with that document as `current`), `stats` counts per list.
+fn push_response(outcome: &WriteOutcome) -> Value {
+    let conflicts: Vec<Value> = outcome
+        .stale
+        .iter()
+        .map(|(write, current)| {
+            json!({
+                "entityId": write.entity_id,
+                "entityType": write.entity_type.as_str(),
+                "reason": "stale",
+                "current": current.as_deref().and_then(|text| serde_json::from_str::<Value>(text).ok()),
+            })
+        })
+        .collect();
+    let processed = |kind: EntityType| {
+        outcome
+            .applied
+            .iter()
+            .chain(outcome.duplicates.iter())
+            .filter(|w| w.entity_type == kind)
+            .count()
+            + outcome
+                .stale
+                .iter()
+                .filter(|(w, _)| w.entity_type == kind)
+                .count()
+    };
+    json!({
+        "success": true,
+        "syncToken": sync_token(outcome.last_seq),
+        "lastSeq": outcome.last_seq,
+        "conflicts": conflicts,
+        "stats": {
+            "applied": outcome.applied.len(),
+            "duplicatesPrevented": outcome.duplicates.len(),
+            "entriesProcessed": processed(EntityType::LogbookEntry),
+            "goalsProcessed": processed(EntityType::Goal),
+            "practicePlansProcessed": processed(EntityType::PracticePlan),
+            "planOccurrencesProcessed": processed(EntityType::PlanOccurrence),
+            "planTemplatesProcessed": processed(EntityType::PlanTemplate),
+            "repertoireItemsProcessed": processed(EntityType::RepertoireItem),
+        },
+    })
+}
+
+/// `POST /api/sync/push {changes:{entries?, goals?, …}}`: validated all-or-nothing, merged,
+/// written in one D1 batch. Replays under `X-Idempotency-Key` for 24 h.
+pub async fn push(mut ctx: RequestContext) -> Result<Response, EdgeError> {
+    let claims = authenticate(&ctx).await?;
+    let device = device_id(&ctx)?;
+    let key = match ctx.header("X-Idempotency-Key") {
+        None => None,
+        Some(key) if valid_client_token(&key) => Some(key),
+        Some(_) => {
+            return Err(ApiError::validation(
+                "X-Idempotency-Key must be 1 to 128 letters, digits or -_.:",
+            )
+            .into());
+        }
+    };
+    let body: Value = ctx.json_value_with_limit(MAX_PUSH_BYTES).await?;
+    let hash = request_hash(&body);
+    let db = ctx.env.d1(DB)?;
+    if let Some(key) = &key
+        && let Some(previous) = find_replay(&db, &claims.sub, key).await?
+    {
+        if previous.request_hash != hash {
+            return Err(ApiError::Conflict(
+                "X-Idempotency-Key was already used with a different request body".into(),
+            )
+            .into());
+        }
+        let mut response = Response::ok(previous.response)?;
+        response
+            .headers_mut()
+            .set("Content-Type", "application/json")?;
+        response.headers_mut().set("X-Idempotent-Replay", "true")?;
+        return Ok(response);
+    }
+    let request: PushRequest =
+        serde_json::from_value(body).map_err(|err| ApiError::Validation {
+            message: format!("Invalid request body: {err}"),
+            details: None,
+        })?;
+    let writes = validate_push(request, &device)?;
+    let outcome = apply_writes(&db, &claims.sub, writes, &timestamp()).await?;
+    let answer = push_response(&outcome);
+    if let Some(key) = &key {
+        remember(&db, &claims.sub, key, &hash, &answer.to_string()).await?;
+    }
+    json_with_status(&answer, 200)
+}
+
+#[derive(Deserialize)]
+struct StatusRow {
+    last_sync_time: Option<String>,
+    device_count: i64,
+    entity_count: Option<i64>,
+}
+
+/// `GET /api/sync/status`.
+pub async fn status(ctx: RequestContext) -> Result<Response, EdgeError> {
+    let claims = authenticate(&ctx).await?;
+    let db = ctx.env.d1(DB)?;
+    let row = query!(
+        &db,
+        "SELECT MAX(updated_at) AS last_sync_time, COUNT(DISTINCT device_id) AS device_count, \
+                SUM(CASE WHEN deleted_at IS NULL THEN 1 ELSE 0 END) AS entity_count \
+         FROM sync_data WHERE user_id = ?1",
+        &claims.sub
+    )?
+    .first::<StatusRow>(None)
+    .await?;
+    #[derive(Deserialize)]
+    struct Seq {
+        last_seq: i64,
+    }
+    let last_seq = query!(
+        &db,
+        "SELECT last_seq FROM sync_state WHERE user_id = ?1",
+        &claims.sub
+    )?
+    .first::<Seq>(None)
+    .await?
+    .map_or(0, |row| row.last_seq);
+    json(&json!({
+        "lastSyncTime": row.as_ref().and_then(|row| row.last_sync_time.clone()),
+        "syncToken": sync_token(last_seq),
+        "lastSeq": last_seq,
+        "pendingChanges": 0,
+        "deviceCount": row.as_ref().map_or(0, |row| row.device_count),
+        "entityCount": row.as_ref().and_then(|row| row.entity_count).unwrap_or(0),
+    }))
+}

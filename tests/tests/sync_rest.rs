@@ -426,3 +426,70 @@ async fn concurrent_devices_converge_to_the_model() {
         assert_eq!(got.get("notes"), expected.get("notes"), "{id}");
     }
 }
+
+#[tokio::test]
+async fn batch_uploads_and_returns_what_the_client_lacks() {
+    let session = new_user("batch").await;
+    push(&session, json!({"changes": {
+        "entries": [entry("server-only", "2026-03-01T10:00:00.000Z", "from another device")],
+        "goals": [{"id": "g-shared", "title": "Newer on the server", "type": "custom", "updatedAt": "2026-03-05T10:00:00.000Z", "version": 3}],
+    }})).await;
+
+    let response = client()
+        .post(format!("{}/api/sync/batch", api()))
+        .header("Authorization", session.bearer())
+        .header("X-Device-ID", "dev_batch")
+        .json(&json!({"entities": [
+            {"id": "mine", "type": "logbook_entry", "version": 1, "checksum": "ignored",
+             "data": entry("mine", "2026-03-02T10:00:00.000Z", "uploaded by batch")},
+            {"id": "g-shared", "type": "goal", "version": 1,
+             "data": {"title": "Older on the client", "type": "custom", "updatedAt": "2026-03-01T10:00:00.000Z"}},
+        ]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let answer: Value = response.json().await.unwrap();
+    assert_eq!(answer["uploaded"], 1, "{answer}");
+    assert_eq!(answer["conflicts"][0]["entityId"], "g-shared");
+    assert_eq!(answer["conflicts"][0]["localVersion"], 1);
+    assert_eq!(answer["conflicts"][0]["remoteVersion"], 3);
+    let ids: Vec<&str> = answer["entities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        ids.contains(&"server-only") && ids.contains(&"g-shared"),
+        "{answer}"
+    );
+    assert!(
+        !ids.contains(&"mine"),
+        "the client's own upload is not sent back: {answer}"
+    );
+    assert_eq!(answer["downloaded"], ids.len());
+    assert_eq!(answer["newSyncToken"], "seq_3");
+
+    // Nothing new since the token: nothing to download.
+    let again: Value = client()
+        .post(format!("{}/api/sync/batch", api()))
+        .header("Authorization", session.bearer())
+        .json(&json!({"entities": [], "syncToken": answer["newSyncToken"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["entities"], json!([]));
+
+    let bad = client()
+        .post(format!("{}/api/sync/batch", api()))
+        .header("Authorization", session.bearer())
+        .json(&json!({"entities": [{"id": "x", "type": "gadget", "data": {}}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+}

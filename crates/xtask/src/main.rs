@@ -5,6 +5,7 @@
 //! - `dev`    runs all five workers locally with migrated, seeded state
 //! - `test`   every check and suite, ending with one summary line
 //! - `deploy` deploys all five workers (`--dry-run` to only build and measure)
+//! - `bench`  measures the sync engine against a fresh local stack (docs/PERFORMANCE.md)
 
 mod build;
 mod deploy;
@@ -39,6 +40,8 @@ enum Task {
     Test(test::TestArgs),
     /// Deploy all five workers with wrangler.
     Deploy(deploy::DeployArgs),
+    /// Benchmark the sync engine against a fresh local stack; writes docs/PERFORMANCE.md.
+    Bench,
 }
 
 fn main() -> ExitCode {
@@ -49,6 +52,9 @@ fn main() -> ExitCode {
         Task::Dev(args) => dev::run(args),
         Task::Test(args) => test::run(args),
         Task::Deploy(args) => deploy::run(args),
+        Task::Bench => setup::run().and_then(|()| build::run()).and_then(|()| {
+            util::exec(util::cargo().args(["run", "-p", "mirubato-blackbox", "--bin", "bench"]))
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -42,6 +42,7 @@ fn routes() -> Router {
         .get("/api/dev/outbox", mail::outbox)
         .post("/api/sync/pull", sync::pull)
         .post("/api/sync/push", sync::push)
+        .post("/api/sync/batch", sync::batch)
         .get("/api/sync/status", sync::status)
 }
 

@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 use mirubato_core::ApiError;
 use mirubato_core::sync::EntityType;
 use mirubato_core::sync::rest::{
-    IDEMPOTENCY_HOURS, MAX_PUSH_BYTES, PullRequest, PushRequest, parse_cursor, parse_limit,
-    request_hash, sync_token, valid_client_token, validate_push,
+    BatchRequest, IDEMPOTENCY_HOURS, MAX_PUSH_BYTES, PULL_PAGE, PullRequest, PushRequest,
+    parse_cursor, parse_limit, request_hash, sync_token, valid_client_token, validate_batch,
+    validate_push,
 };
 use mirubato_edge::{EdgeError, RequestContext, json, json_with_status, now};
 use serde::{Deserialize, Serialize};
@@ -242,6 +243,111 @@ pub async fn push(mut ctx: RequestContext) -> Result<Response, EdgeError> {
         remember(&db, &claims.sub, key, &hash, &answer.to_string()).await?;
     }
     json_with_status(&answer, 200)
+}
+
+#[derive(Deserialize)]
+struct BatchRow {
+    entity_type: String,
+    entity_id: String,
+    data: String,
+    checksum: String,
+    version: i64,
+    seq: i64,
+    deleted_at: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct BatchEntityOut {
+    id: String,
+    #[serde(rename = "type")]
+    entity_type: String,
+    data: Box<RawValue>,
+    checksum: String,
+    version: i64,
+    seq: i64,
+    deleted: bool,
+}
+
+/// `POST /api/sync/batch {entities:[{id, type, data, version}], syncToken?}`: uploads the
+/// client's documents under the merge rule, and returns the stored documents the client
+/// lacks — changed since `syncToken`, other than the ones it just uploaded — paged like a pull.
+pub async fn batch(mut ctx: RequestContext) -> Result<Response, EdgeError> {
+    let claims = authenticate(&ctx).await?;
+    let device = device_id(&ctx)?;
+    let request: BatchRequest = ctx.json_value_with_limit(MAX_PUSH_BYTES).await?;
+    let since = parse_cursor(request.sync_token.as_ref())?;
+    let writes = validate_batch(request.entities, &device)?;
+    let db = ctx.env.d1(DB)?;
+    let outcome = apply_writes(&db, &claims.sub, writes, &timestamp()).await?;
+
+    let sent: std::collections::HashSet<(String, String)> = outcome
+        .applied
+        .iter()
+        .chain(outcome.duplicates.iter())
+        .map(|write| {
+            (
+                write.entity_type.as_str().to_string(),
+                write.entity_id.clone(),
+            )
+        })
+        .collect();
+    let mut rows = query!(
+        &db,
+        "SELECT entity_type, entity_id, data, checksum, version, seq, deleted_at FROM sync_data \
+         WHERE user_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+        &claims.sub,
+        since,
+        PULL_PAGE + 1
+    )?
+    .all()
+    .await?
+    .results::<BatchRow>()?;
+    let has_more = rows.len() as i64 > PULL_PAGE;
+    rows.truncate(PULL_PAGE as usize);
+    let cursor = if has_more {
+        rows.last().map_or(since, |row| row.seq)
+    } else {
+        outcome.last_seq
+    };
+    let entities = rows
+        .into_iter()
+        .filter(|row| !sent.contains(&(row.entity_type.clone(), row.entity_id.clone())))
+        .map(|row| {
+            Ok(BatchEntityOut {
+                id: row.entity_id,
+                entity_type: row.entity_type,
+                data: RawValue::from_string(row.data).map_err(ApiError::internal)?,
+                checksum: row.checksum,
+                version: row.version,
+                seq: row.seq,
+                deleted: row.deleted_at.is_some(),
+            })
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    let conflicts: Vec<Value> = outcome
+        .stale
+        .iter()
+        .map(|(write, current)| {
+            let current: Option<Value> = current.as_deref().and_then(|text| serde_json::from_str(text).ok());
+            json!({
+                "entityId": write.entity_id,
+                "entityType": write.entity_type.as_str(),
+                "localVersion": write.stamp.version,
+                "remoteVersion": current.as_ref().and_then(|doc| doc.get("version")).and_then(Value::as_i64).unwrap_or(1),
+                "current": current,
+            })
+        })
+        .collect();
+    json(&json!({
+        "uploaded": outcome.applied.len(),
+        "downloaded": entities.len(),
+        "conflicts": conflicts,
+        "entities": entities,
+        "hasMore": has_more,
+        "newSyncToken": sync_token(cursor),
+        "lastSeq": outcome.last_seq,
+    }))
 }
 
 #[derive(Deserialize)]

@@ -138,6 +138,75 @@ pub fn validate_push(
     Ok(writes)
 }
 
+/// One document of a `/api/sync/batch` request.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchEntity {
+    pub id: String,
+    /// The stored type name (`logbook_entry`, `goal`, …).
+    #[serde(rename = "type")]
+    pub entity_type: String,
+    pub data: Value,
+    /// Accepted for compatibility; the server computes its own.
+    #[serde(default)]
+    pub checksum: Option<String>,
+    #[serde(default)]
+    pub version: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BatchRequest {
+    pub entities: Vec<BatchEntity>,
+    #[serde(default)]
+    pub sync_token: Option<Value>,
+}
+
+/// Validates and stamps a batch: each entity's `data` with its `id` and `version` set from
+/// the envelope. All or nothing, like a push.
+pub fn validate_batch(
+    entities: Vec<BatchEntity>,
+    device_id: &str,
+) -> Result<Vec<IncomingWrite>, ApiError> {
+    if entities.len() > MAX_PUSH_ENTITIES {
+        return Err(ApiError::TooManyItems {
+            limit: MAX_PUSH_ENTITIES,
+            count: entities.len(),
+        });
+    }
+    let mut writes = Vec::with_capacity(entities.len());
+    for (index, entity) in entities.into_iter().enumerate() {
+        let at = |field: &str| {
+            format!(
+                "entities[{index}]{}{field}",
+                if field.is_empty() { "" } else { "." }
+            )
+        };
+        let invalid = |field: &str, message: &str| ApiError::Validation {
+            message: format!("Invalid document: {}: {message}", at(field)),
+            details: Some(serde_json::json!({ "field": at(field), "index": index })),
+        };
+        let kind = EntityType::parse(&entity.entity_type)
+            .ok_or_else(|| invalid("type", "is not a known document type"))?;
+        let Value::Object(mut data) = entity.data else {
+            return Err(invalid("data", "must be an object"));
+        };
+        data.insert("id".into(), Value::String(entity.id));
+        if let Some(version) = entity.version {
+            if version < 1 {
+                return Err(invalid("version", "must be at least 1"));
+            }
+            data.insert("version".into(), version.into());
+        }
+        let normalized = normalize_document(kind, Value::Object(data))
+            .map_err(|err| invalid(&format!("data.{}", err.field), &err.message))?;
+        let write = IncomingWrite::new(kind, &normalized, device_id)
+            .ok_or_else(|| invalid("data", "needs updatedAt or deletedAt"))?;
+        writes.push(write);
+    }
+    Ok(writes)
+}
+
 /// Hash of a request body for idempotency: canonical JSON (keys sorted), SHA-256.
 pub fn request_hash(body: &Value) -> String {
     super::checksum(&body.to_string())
@@ -184,6 +253,30 @@ mod tests {
         let a: Value = serde_json::from_str(r#"{"b":1,"a":{"y":2,"x":3}}"#).unwrap();
         let b: Value = serde_json::from_str(r#"{"a":{"x":3,"y":2},"b":1}"#).unwrap();
         assert_eq!(request_hash(&a), request_hash(&b));
+    }
+
+    #[test]
+    fn batch_entities_take_id_and_version_from_the_envelope() {
+        let entity = BatchEntity {
+            id: "g1".into(),
+            entity_type: "goal".into(),
+            data: json!({"title": "Scales", "type": "custom", "updatedAt": "2026-01-01T00:00:00Z"}),
+            checksum: None,
+            version: Some(4),
+        };
+        let writes = validate_batch(vec![entity], "dev").unwrap();
+        assert_eq!(writes[0].entity_id, "g1");
+        assert_eq!(writes[0].stamp.version, 4);
+
+        let unknown = BatchEntity {
+            id: "x".into(),
+            entity_type: "gadget".into(),
+            data: json!({}),
+            checksum: None,
+            version: None,
+        };
+        let err = validate_batch(vec![unknown], "dev").unwrap_err();
+        assert!(err.to_string().contains("entities[0].type"), "{err}");
     }
 
     #[test]

@@ -1,0 +1,198 @@
+//! `cargo xtask bench`: measures the sync engine against a fresh local stack and writes the
+//! medians into docs/PERFORMANCE.md. Figures, not assertions: machines are noisy.
+
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+use mirubato_blackbox::session::{Session, sign_in, unique_email};
+use mirubato_blackbox::{Worker, client, root, spawn_stack};
+use serde_json::{Value, json};
+
+/// Repetitions of each measurement; the median is reported.
+const RUNS: usize = 5;
+
+fn entry(id: &str, n: usize) -> Value {
+    json!({
+        "id": id, "timestamp": "2026-03-01T09:00:00.000Z", "duration": 30 + (n % 60), "type": "practice",
+        "instrument": "piano", "pieces": [{"title": "Étude Op. 10 No. 3", "composer": "Chopin"}],
+        "techniques": ["legato", "voicing"], "mood": "satisfied", "notes": format!("session {n}: slow practice, hands separately"),
+        "tags": ["etudes"], "goalIds": [], "createdAt": "2026-03-01T09:00:00.000Z",
+        "updatedAt": format!("2026-03-01T10:{:02}:{:02}.{:03}Z", (n / 60_000) % 60, (n / 1000) % 60, n % 1000),
+    })
+}
+
+async fn push(api: &str, session: &Session, entries: Vec<Value>) -> Duration {
+    let started = Instant::now();
+    let response = client()
+        .post(format!("{api}/api/sync/push"))
+        .header("Authorization", session.bearer())
+        .header("X-Device-ID", "dev_bench")
+        .json(&json!({"changes": {"entries": entries}}))
+        .send()
+        .await
+        .expect("push");
+    let status = response.status();
+    let body = response.text().await.unwrap_or_default();
+    assert!(status.is_success(), "push failed: {status} {body}");
+    started.elapsed()
+}
+
+/// Pulls everything after `since`, page by page; returns the time and the documents seen.
+async fn pull_all(api: &str, session: &Session, since: Value) -> (Duration, usize, Value) {
+    let started = Instant::now();
+    let mut since = since;
+    let mut seen = 0;
+    loop {
+        let page: Value = client()
+            .post(format!("{api}/api/sync/pull"))
+            .header("Authorization", session.bearer())
+            .json(&json!({"since": since}))
+            .send()
+            .await
+            .expect("pull")
+            .json()
+            .await
+            .expect("pull JSON");
+        seen += page["entries"].as_array().map_or(0, Vec::len);
+        since = page["syncToken"].clone();
+        if page["hasMore"] != true {
+            break;
+        }
+    }
+    (started.elapsed(), seen, since)
+}
+
+fn median(mut samples: Vec<Duration>) -> f64 {
+    samples.sort();
+    samples[samples.len() / 2].as_secs_f64() * 1000.0
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|line| line.starts_with("model name"))
+                .and_then(|line| line.split(':').nth(1))
+                .map(|name| name.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .next()
+                .and_then(|line| line.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map_or_else(
+            || "unknown".into(),
+            |kb| format!("{} GiB", kb / 1024 / 1024),
+        );
+    format!("{cores} cores ({cpu}), {memory} memory")
+}
+
+/// Replaces the text between `<!-- bench:NAME -->` and `<!-- /bench:NAME -->`, or appends it.
+fn write_section(name: &str, body: &str) {
+    let path = root().join("docs/PERFORMANCE.md");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        "# Performance\n\nFigures from `cargo xtask bench` against the local stack (`wrangler dev`, loopback). \
+         They compare like with like on one machine; `wrangler dev`'s Node proxy bounds throughput, so they \
+         say little about production latency. Medians of repeated runs.\n"
+            .into()
+    });
+    let open = format!("<!-- bench:{name} -->");
+    let close = format!("<!-- /bench:{name} -->");
+    let section = format!("{open}\n{body}{close}");
+    let updated = match (text.find(&open), text.find(&close)) {
+        (Some(start), Some(end)) if end > start => {
+            format!("{}{section}{}", &text[..start], &text[end + close.len()..])
+        }
+        _ => format!("{}\n{section}\n", text.trim_end()),
+    };
+    std::fs::write(&path, updated).expect("write docs/PERFORMANCE.md");
+}
+
+#[tokio::main]
+async fn main() {
+    println!("booting a fresh local stack…");
+    let stack = spawn_stack();
+    let api = stack.url(Worker::Api);
+
+    // Push of 1,000 entries in one request (a fresh user each run, so each push inserts).
+    let mut push_times = Vec::new();
+    for run in 0..RUNS {
+        let session = sign_in(&stack, &unique_email("bench-push")).await;
+        let entries = (0..1000)
+            .map(|n| entry(&format!("p{run}-{n}"), n))
+            .collect();
+        push_times.push(push(&api, &session, entries).await);
+    }
+
+    // One user with 10,000 entries.
+    let session = sign_in(&stack, &unique_email("bench-pull")).await;
+    for batch in 0..10 {
+        let entries = (0..1000)
+            .map(|n| entry(&format!("e{batch}-{n}"), batch * 1000 + n))
+            .collect();
+        push(&api, &session, entries).await;
+    }
+    let mut full_times = Vec::new();
+    let mut cursor = Value::Null;
+    for _ in 0..RUNS {
+        let (elapsed, seen, last) = pull_all(&api, &session, Value::Null).await;
+        assert_eq!(seen, 10_000, "full pull returned {seen} entries");
+        full_times.push(elapsed);
+        cursor = last;
+    }
+
+    // Delta pull of 10 changes among 10,000.
+    let mut delta_times = Vec::new();
+    for run in 0..RUNS {
+        let changes = (0..10)
+            .map(|n| entry(&format!("e{run}-{n}"), 20_000 + run * 10 + n))
+            .collect();
+        push(&api, &session, changes).await;
+        let (elapsed, seen, last) = pull_all(&api, &session, cursor.clone()).await;
+        assert_eq!(seen, 10, "delta pull returned {seen} entries");
+        delta_times.push(elapsed);
+        cursor = last;
+    }
+
+    let (push_ms, full_ms, delta_ms) =
+        (median(push_times), median(full_times), median(delta_times));
+    let mut body = String::new();
+    let _ = writeln!(body, "## Sync over REST\n");
+    let _ = writeln!(
+        body,
+        "Measured {} on {}; {RUNS} runs each.\n",
+        chrono::Utc::now().format("%Y-%m-%d"),
+        machine()
+    );
+    let _ = writeln!(body, "| operation | median | per document |");
+    let _ = writeln!(body, "|---|---|---|");
+    let _ = writeln!(
+        body,
+        "| push of 1,000 entries in one request | {push_ms:.0} ms | {:.2} ms |",
+        push_ms / 1000.0
+    );
+    let _ = writeln!(
+        body,
+        "| full pull of 10,000 entries (10 pages) | {full_ms:.0} ms | {:.3} ms |",
+        full_ms / 10_000.0
+    );
+    let _ = writeln!(
+        body,
+        "| delta pull of 10 changes among 10,000 | {delta_ms:.1} ms | {:.2} ms |",
+        delta_ms / 10.0
+    );
+    let _ = writeln!(
+        body,
+        "\nA delta pull costs {:.1}% of a full pull: it reads only the rows after the cursor (index `(user_id, seq)`).\n",
+        delta_ms / full_ms * 100.0
+    );
+    print!("{body}");
+    write_section("sync-rest", &body);
+    println!("written to docs/PERFORMANCE.md");
+}

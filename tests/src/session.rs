@@ -40,6 +40,33 @@ impl Session {
     pub fn bearer(&self) -> String {
         format!("Bearer {}", self.access_token)
     }
+
+    /// A request to `url` carrying this session's access token.
+    pub fn request(
+        &self,
+        method: reqwest::Method,
+        url: impl reqwest::IntoUrl,
+    ) -> reqwest::RequestBuilder {
+        client()
+            .request(method, url)
+            .header("Authorization", self.bearer())
+    }
+
+    pub fn get(&self, url: impl reqwest::IntoUrl) -> reqwest::RequestBuilder {
+        self.request(reqwest::Method::GET, url)
+    }
+
+    pub fn post(&self, url: impl reqwest::IntoUrl) -> reqwest::RequestBuilder {
+        self.request(reqwest::Method::POST, url)
+    }
+
+    pub fn put(&self, url: impl reqwest::IntoUrl) -> reqwest::RequestBuilder {
+        self.request(reqwest::Method::PUT, url)
+    }
+
+    pub fn delete(&self, url: impl reqwest::IntoUrl) -> reqwest::RequestBuilder {
+        self.request(reqwest::Method::DELETE, url)
+    }
 }
 
 /// Asks for a magic link and returns the token the dev outbox received.

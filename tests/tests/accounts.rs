@@ -498,18 +498,16 @@ async fn deleting_the_account_removes_its_data_and_revokes_its_tokens() {
     let email = unique_email("leaver");
     let session = sign_in(stack, &email).await;
     let other = sign_in(stack, &email).await;
-    let response = client()
+    let response = session
         .put(format!("{}/api/user/preferences", api()))
-        .header("Authorization", session.bearer())
         .json(&json!({"theme": "dark"}))
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
 
-    let response = client()
+    let response = session
         .delete(format!("{}/api/user/me", api()))
-        .header("Authorization", session.bearer())
         .send()
         .await
         .unwrap();

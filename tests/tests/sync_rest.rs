@@ -22,9 +22,8 @@ async fn push_as(
     body: &Value,
     key: Option<&str>,
 ) -> (u16, reqwest::header::HeaderMap, Value) {
-    let mut request = client()
+    let mut request = session
         .post(format!("{}/api/sync/push", api()))
-        .header("Authorization", session.bearer())
         .header("X-Device-ID", device)
         .json(body);
     if let Some(key) = key {
@@ -47,9 +46,8 @@ async fn push(session: &Session, body: Value) -> Value {
 }
 
 async fn pull(session: &Session, body: Value) -> Value {
-    let response = client()
+    let response = session
         .post(format!("{}/api/sync/pull", api()))
-        .header("Authorization", session.bearer())
         .json(&body)
         .send()
         .await
@@ -178,9 +176,8 @@ async fn pulls_are_paged_in_seq_order() {
     seen.dedup();
     assert_eq!(seen.len(), 25);
 
-    let response = client()
+    let response = session
         .post(format!("{}/api/sync/pull", api()))
-        .header("Authorization", session.bearer())
         .json(&json!({"limit": 5000}))
         .send()
         .await
@@ -304,9 +301,8 @@ async fn status_and_preferences_are_part_of_the_history() {
         json!({"changes": {"entries": [entry("s1", "2026-03-01T10:00:00.000Z", "x")]}}),
     )
     .await;
-    let response = client()
+    let response = session
         .put(format!("{}/api/user/preferences", api()))
-        .header("Authorization", session.bearer())
         .json(&json!({"theme": "dark"}))
         .send()
         .await
@@ -315,9 +311,8 @@ async fn status_and_preferences_are_part_of_the_history() {
     let delta = pull(&session, json!({"since": "seq_1"})).await;
     assert_eq!(delta["userPreferences"][0]["theme"], "dark");
 
-    let status: Value = client()
+    let status: Value = session
         .get(format!("{}/api/sync/status", api()))
-        .header("Authorization", session.bearer())
         .send()
         .await
         .unwrap()
@@ -435,9 +430,7 @@ async fn batch_uploads_and_returns_what_the_client_lacks() {
         "goals": [{"id": "g-shared", "title": "Newer on the server", "type": "custom", "updatedAt": "2026-03-05T10:00:00.000Z", "version": 3}],
     }})).await;
 
-    let response = client()
-        .post(format!("{}/api/sync/batch", api()))
-        .header("Authorization", session.bearer())
+    let response = session.post(format!("{}/api/sync/batch", api()))
         .header("X-Device-ID", "dev_batch")
         .json(&json!({"entities": [
             {"id": "mine", "type": "logbook_entry", "version": 1, "checksum": "ignored",
@@ -472,9 +465,8 @@ async fn batch_uploads_and_returns_what_the_client_lacks() {
     assert_eq!(answer["newSyncToken"], "seq_3");
 
     // Nothing new since the token: nothing to download.
-    let again: Value = client()
+    let again: Value = session
         .post(format!("{}/api/sync/batch", api()))
-        .header("Authorization", session.bearer())
         .json(&json!({"entities": [], "syncToken": answer["newSyncToken"]}))
         .send()
         .await
@@ -484,9 +476,8 @@ async fn batch_uploads_and_returns_what_the_client_lacks() {
         .unwrap();
     assert_eq!(again["entities"], json!([]));
 
-    let bad = client()
+    let bad = session
         .post(format!("{}/api/sync/batch", api()))
-        .header("Authorization", session.bearer())
         .json(&json!({"entities": [{"id": "x", "type": "gadget", "data": {}}]}))
         .send()
         .await

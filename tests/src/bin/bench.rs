@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use mirubato_blackbox::session::{Session, sign_in, unique_email};
-use mirubato_blackbox::{Worker, client, root, spawn_stack};
+use mirubato_blackbox::{Worker, root, spawn_stack};
 use serde_json::{Value, json};
 
 /// Repetitions of each measurement; the median is reported.
@@ -23,9 +23,8 @@ fn entry(id: &str, n: usize) -> Value {
 
 async fn push(api: &str, session: &Session, entries: Vec<Value>) -> Duration {
     let started = Instant::now();
-    let response = client()
+    let response = session
         .post(format!("{api}/api/sync/push"))
-        .header("Authorization", session.bearer())
         .header("X-Device-ID", "dev_bench")
         .json(&json!({"changes": {"entries": entries}}))
         .send()
@@ -43,9 +42,8 @@ async fn pull_all(api: &str, session: &Session, since: Value) -> (Duration, usiz
     let mut since = since;
     let mut seen = 0;
     loop {
-        let page: Value = client()
+        let page: Value = session
             .post(format!("{api}/api/sync/pull"))
-            .header("Authorization", session.bearer())
             .json(&json!({"since": since}))
             .send()
             .await

@@ -7,7 +7,7 @@ use mirubato_core::accounts::{
 };
 use mirubato_core::auth::normalize_email;
 use mirubato_core::cookies::{REFRESH_COOKIE, cookie_value};
-use mirubato_core::jwt::{Claims, MAGIC_LINK_TTL, TokenType};
+use mirubato_core::jwt::{Claims, MAGIC_LINK_TTL, TokenSigner, TokenType};
 use mirubato_core::user::{AuthProvider, User};
 use mirubato_edge::auth::session_signer;
 use mirubato_edge::{EdgeError, RequestContext, json, now};
@@ -44,6 +44,11 @@ async fn limit_sign_in_attempts(ctx: &RequestContext) -> Result<(), EdgeError> {
     }
 }
 
+/// Magic links are signed with their own secret, so a leaked session key cannot mint them.
+fn magic_link_signer(ctx: &RequestContext) -> Result<TokenSigner, ApiError> {
+    TokenSigner::new(&ctx.secret("MAGIC_LINK_SECRET")?).map_err(ApiError::internal)
+}
+
 fn session_response(user: User, ctx: &RequestContext) -> Result<Response, EdgeError> {
     let pair = issue_pair(&session_signer(ctx)?, &user, now())?;
     let mut response = json(&SessionResponse {
@@ -63,8 +68,7 @@ pub async fn request_magic_link(mut ctx: RequestContext) -> Result<Response, Edg
     limit_sign_in_attempts(&ctx).await?;
     let request: MagicLinkRequest = ctx.json().await?;
     let email = normalize_email(&request.email)?;
-    let signer = mirubato_core::jwt::TokenSigner::new(&ctx.secret("MAGIC_LINK_SECRET")?)
-        .map_err(ApiError::internal)?;
+    let signer = magic_link_signer(&ctx)?;
     let claims = Claims::new(TokenType::MagicLink, &email, &email, now());
     let token = signer.sign(&claims).map_err(ApiError::internal)?;
     let link = magic_link_url(&ctx.secret("FRONTEND_URL")?, &token);
@@ -79,8 +83,7 @@ pub async fn request_magic_link(mut ctx: RequestContext) -> Result<Response, Edg
     responses((status = 200, body = SessionResponse), (status = 401, description = "bad, expired or used link")))]
 pub async fn verify_magic_link(mut ctx: RequestContext) -> Result<Response, EdgeError> {
     let request: VerifyMagicLinkRequest = ctx.json().await?;
-    let signer = mirubato_core::jwt::TokenSigner::new(&ctx.secret("MAGIC_LINK_SECRET")?)
-        .map_err(ApiError::internal)?;
+    let signer = magic_link_signer(&ctx)?;
     let invalid = || ApiError::Unauthorized("Invalid or expired magic link".into());
     let claims = signer
         .verify(&request.token, TokenType::MagicLink, now())

@@ -46,6 +46,30 @@ struct DataRow {
     data: String,
 }
 
+/// `columns` of a user's stored documents of one type with the given ids (one bound JSON
+/// array, so any number of ids is one query).
+async fn rows_of<T: serde::de::DeserializeOwned>(
+    db: &D1Database,
+    columns: &str,
+    user_id: &str,
+    entity: EntityType,
+    ids: &[&str],
+) -> Result<Vec<T>, EdgeError> {
+    Ok(query!(
+        db,
+        &format!(
+            "SELECT {columns} FROM sync_data \
+             WHERE user_id = ?1 AND entity_type = ?2 AND entity_id IN (SELECT value FROM json_each(?3))"
+        ),
+        user_id,
+        entity.as_str(),
+        json!(ids).to_string()
+    )?
+    .all()
+    .await?
+    .results::<T>()?)
+}
+
 /// The stored stamps of the given documents.
 async fn stored_stamps(
     db: &D1Database,
@@ -62,17 +86,14 @@ async fn stored_stamps(
         if ids.is_empty() {
             continue;
         }
-        let rows = query!(
+        let rows: Vec<StampRow> = rows_of(
             db,
-            "SELECT entity_id, clock_ms, version, device_id, checksum FROM sync_data \
-             WHERE user_id = ?1 AND entity_type = ?2 AND entity_id IN (SELECT value FROM json_each(?3))",
+            "entity_id, clock_ms, version, device_id, checksum",
             user_id,
-            entity.as_str(),
-            json!(ids).to_string()
-        )?
-        .all()
-        .await?
-        .results::<StampRow>()?;
+            entity,
+            &ids,
+        )
+        .await?;
         for row in rows {
             stamps.insert(
                 (entity, row.entity_id),
@@ -98,17 +119,7 @@ pub async fn stored_documents(
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let rows = query!(
-        db,
-        "SELECT entity_id, data FROM sync_data \
-         WHERE user_id = ?1 AND entity_type = ?2 AND entity_id IN (SELECT value FROM json_each(?3))",
-        user_id,
-        entity.as_str(),
-        json!(ids).to_string()
-    )?
-    .all()
-    .await?
-    .results::<DataRow>()?;
+    let rows: Vec<DataRow> = rows_of(db, "entity_id, data", user_id, entity, ids).await?;
     Ok(rows
         .into_iter()
         .map(|row| (row.entity_id, row.data))

@@ -3,6 +3,7 @@
 
 pub mod entities;
 pub mod merge;
+pub mod protocol;
 pub mod rest;
 
 use sha2::{Digest, Sha256};

@@ -13,6 +13,7 @@ pub mod health;
 pub mod input;
 pub mod jwt;
 pub mod metrics;
+pub mod practice;
 pub mod preferences;
 pub mod request;
 pub mod score_id;

@@ -13,7 +13,7 @@ mod router;
 pub use error::EdgeError;
 pub use pipeline::{Capability, Dependency, Service, serve};
 pub use respond::{json, json_with_status, rebuild_with_headers};
-pub use router::{RequestContext, Router};
+pub use router::{INTERNAL_HOST, RequestContext, Router};
 
 /// Milliseconds since the Unix epoch, from the runtime's clock.
 pub fn now_ms() -> f64 {

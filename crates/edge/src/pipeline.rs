@@ -5,7 +5,7 @@ use mirubato_core::ApiError;
 use mirubato_core::config::ServiceConfig;
 use mirubato_core::cors::CorsPolicy;
 use mirubato_core::request::request_id;
-use worker::{Env, Method, Request, Response};
+use worker::{Context, Env, Method, Request, Response};
 
 use crate::respond::{error_response, rebuild_with_headers};
 use crate::router::{RequestContext, Router};
@@ -55,6 +55,7 @@ thread_local! {
 pub async fn serve(
     req: Request,
     env: Env,
+    worker_ctx: Context,
     service: &'static Service,
     routes: fn() -> Router,
 ) -> worker::Result<Response> {
@@ -79,7 +80,14 @@ pub async fn serve(
                 cell.get_or_init(|| Rc::new(with_builtins(routes())))
                     .clone()
             });
-            let ctx = RequestContext::new(req, env, Rc::new(config), service, request_id.clone());
+            let ctx = RequestContext::new(
+                req,
+                env,
+                Rc::new(worker_ctx),
+                Rc::new(config),
+                service,
+                request_id.clone(),
+            );
             let dispatch = router.dispatch(ctx).await;
             (dispatch.route, dispatch.result)
         }
@@ -134,7 +142,12 @@ fn finish(
     let mut extra = CorsPolicy::new(args.allowed_origins).headers(args.origin, args.preflight);
     extra.push(("X-Request-Id", args.request_id.to_string()));
     extra.push(("Vary", "Origin".to_string()));
-    let response = rebuild_with_headers(response, &extra)?;
+    // A WebSocket upgrade is passed through untouched: its socket lives in the original.
+    let response = if response.status_code() == 101 {
+        response
+    } else {
+        rebuild_with_headers(response, &extra)?
+    };
     observe::record(
         args.service,
         &observe::RequestRecord {

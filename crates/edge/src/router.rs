@@ -5,10 +5,13 @@ use std::rc::Rc;
 
 use mirubato_core::ApiError;
 use mirubato_core::config::ServiceConfig;
-use worker::{Env, Method, Request, Response};
+use worker::{Context, Env, Method, Request, Response};
 
 use crate::EdgeError;
 use crate::pipeline::Service;
+
+/// The host service-binding calls between our workers address.
+pub const INTERNAL_HOST: &str = "internal.mirubato";
 
 type BoxedFuture = Pin<Box<dyn Future<Output = Result<Response, EdgeError>>>>;
 type Handler = Box<dyn Fn(RequestContext) -> BoxedFuture>;
@@ -18,6 +21,8 @@ type Handler = Box<dyn Fn(RequestContext) -> BoxedFuture>;
 pub struct RequestContext {
     pub req: Request,
     pub env: Env,
+    /// The runtime's event context (`wait_until` for work after the response).
+    pub worker: Rc<Context>,
     pub config: Rc<ServiceConfig>,
     pub service: &'static Service,
     pub request_id: String,
@@ -28,6 +33,7 @@ impl RequestContext {
     pub(crate) fn new(
         req: Request,
         env: Env,
+        worker: Rc<Context>,
         config: Rc<ServiceConfig>,
         service: &'static Service,
         request_id: String,
@@ -35,6 +41,7 @@ impl RequestContext {
         Self {
             req,
             env,
+            worker,
             config,
             service,
             request_id,
@@ -212,6 +219,30 @@ impl Default for Router {
 }
 
 impl RequestContext {
+    /// Whether the request came from another of our workers over a service binding. Those
+    /// calls address the host [`INTERNAL_HOST`], which no public route leads to (each worker
+    /// is reachable publicly only on its own custom domain), so internal routes answer 404 to
+    /// everyone else.
+    pub fn is_internal(&self) -> bool {
+        self.req
+            .url()
+            .ok()
+            .and_then(|url| url.host_str().map(|host| host == INTERNAL_HOST))
+            .unwrap_or(false)
+    }
+
+    /// 404 unless the request is internal (see [`is_internal`](Self::is_internal)).
+    pub fn require_internal(&self) -> Result<(), ApiError> {
+        if self.is_internal() {
+            Ok(())
+        } else {
+            Err(ApiError::not_found(format!(
+                "No route for {}",
+                self.req.path()
+            )))
+        }
+    }
+
     /// A request header's value.
     pub fn header(&self, name: &str) -> Option<String> {
         self.req.headers().get(name).ok().flatten()

@@ -146,6 +146,8 @@ impl StackOptions {
 struct Running {
     worker: Worker,
     port: u16,
+    inspector_port: u16,
+    vars: Vec<(String, String)>,
     child: Child,
     log_path: PathBuf,
 }
@@ -432,12 +434,29 @@ pub fn start(options: &StackOptions) -> Result<Stack, StackError> {
     stack.watchdog = Some(spawn_watchdog(&stack)?);
 
     let deadline = Instant::now() + options.ready_timeout;
+    let mut restarted = false;
     for running in &mut stack.running {
+        let mut restarts_left = STARTUP_RESTARTS;
         loop {
             if http_status(running.port, "/livez") == Some(200) {
                 break;
             }
             let exited = matches!(running.child.try_wait(), Ok(Some(_)));
+            if exited && restarts_left > 0 && Instant::now() < deadline {
+                // wrangler occasionally dies while starting on a busy machine (its bundler
+                // crashes); a second start of the same worker on the same port succeeds.
+                restarts_left -= 1;
+                restarted = true;
+                let replacement = spawn_worker(
+                    options,
+                    running.worker,
+                    running.port,
+                    running.inspector_port,
+                    &running.vars,
+                )?;
+                *running = replacement;
+                continue;
+            }
             if exited || Instant::now() > deadline {
                 let log = fs::read_to_string(&running.log_path).unwrap_or_default();
                 let tail: Vec<&str> = log.lines().rev().take(40).collect();
@@ -450,8 +469,19 @@ pub fn start(options: &StackOptions) -> Result<Stack, StackError> {
             thread::sleep(Duration::from_millis(250));
         }
     }
+    if restarted {
+        // The watchdog must know the replacement processes' groups.
+        if let Some(mut old) = stack.watchdog.take() {
+            let _ = old.kill();
+            let _ = old.wait();
+        }
+        stack.watchdog = Some(spawn_watchdog(&stack)?);
+    }
     Ok(stack)
 }
+
+/// Times one worker may be started again when wrangler exits during start-up.
+const STARTUP_RESTARTS: u32 = 2;
 
 fn spawn_worker(
     options: &StackOptions,
@@ -488,8 +518,13 @@ fn spawn_worker(
     let mut child = command
         .spawn()
         .map_err(io_err(format!("start wrangler dev for {}", worker.name())))?;
+    // Appended to, so a restarted worker's log keeps what the failed start printed.
     let log = Arc::new(Mutex::new(
-        fs::File::create(&log_path).map_err(io_err(format!("create {}", log_path.display())))?,
+        fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log_path)
+            .map_err(io_err(format!("open {}", log_path.display())))?,
     ));
     let prefix = format!("[{:>10}] ", worker.name());
     if let Some(stdout) = child.stdout.take() {
@@ -501,6 +536,8 @@ fn spawn_worker(
     Ok(Running {
         worker,
         port,
+        inspector_port,
+        vars: vars.to_vec(),
         child,
         log_path,
     })

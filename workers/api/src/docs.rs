@@ -5,6 +5,12 @@ use mirubato_core::accounts::{
     GoogleSignInRequest, MagicLinkRequest, MessageResponse, RefreshRequest, RefreshResponse,
     SessionResponse, VerifyMagicLinkRequest,
 };
+use mirubato_core::practice::goals::{
+    CreateGoalRequest, Milestone, ProgressRequest, UpdateGoalRequest,
+};
+use mirubato_core::practice::pieces::{PieceName, UpdatePieceNameRequest};
+use mirubato_core::practice::repertoire::{AddRepertoireRequest, UpdateRepertoireRequest};
+use mirubato_core::practice::templates::{AdoptRequest, Customization, ScheduleCustomization};
 use mirubato_core::preferences::{EmailFrequency, NotificationSettings, Theme, UserPreferences};
 use mirubato_core::user::{AuthProvider, Role, User};
 use mirubato_edge::{EdgeError, RequestContext, json};
@@ -12,7 +18,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use worker::Response;
 
-use crate::{accounts, preferences};
+use crate::{accounts, autocomplete, goals, pieces, preferences, repertoire, templates};
 
 struct BearerAuth;
 
@@ -38,11 +44,19 @@ impl Modify for BearerAuth {
         accounts::request_magic_link, accounts::verify_magic_link, accounts::google_sign_in,
         accounts::refresh, accounts::logout, accounts::me, accounts::delete_me,
         preferences::get, preferences::put,
+        repertoire::list, repertoire::stats, repertoire::add, repertoire::update,
+        repertoire::remove, repertoire::dissociate_item,
+        goals::list, goals::get, goals::create, goals::update, goals::progress, goals::remove,
+        pieces::update_name, templates::adopt_template,
+        autocomplete::composers, autocomplete::pieces,
     ),
     components(schemas(
         MagicLinkRequest, VerifyMagicLinkRequest, GoogleSignInRequest, RefreshRequest,
         SessionResponse, RefreshResponse, MessageResponse, User, AuthProvider, Role,
         UserPreferences, NotificationSettings, Theme, EmailFrequency,
+        AddRepertoireRequest, UpdateRepertoireRequest, CreateGoalRequest, UpdateGoalRequest,
+        Milestone, ProgressRequest, UpdatePieceNameRequest, PieceName, AdoptRequest,
+        Customization, ScheduleCustomization,
     )),
     modifiers(&BearerAuth),
 )]

@@ -12,7 +12,8 @@ use std::collections::HashMap;
 use mirubato_core::ApiError;
 use mirubato_core::sync::EntityType;
 use mirubato_core::sync::merge::{DocumentKey, IncomingWrite, WriteStamp, plan};
-use mirubato_edge::EdgeError;
+use mirubato_core::sync::protocol::Change;
+use mirubato_edge::{EdgeError, INTERNAL_HOST, RequestContext};
 use serde::Deserialize;
 use serde_json::json;
 use worker::{D1Database, D1PreparedStatement, query};
@@ -29,6 +30,29 @@ pub struct WriteOutcome {
     pub stale: Vec<(IncomingWrite, Option<String>)>,
     /// The user's seq after the writes.
     pub last_seq: i64,
+    /// The seq each applied document was stored under.
+    seq_of: HashMap<DocumentKey, i64>,
+}
+
+impl WriteOutcome {
+    /// The applied writes as changes, for the user's connected devices.
+    pub fn changes(&self) -> Vec<Change> {
+        self.applied
+            .iter()
+            .filter_map(|write| {
+                let seq = *self
+                    .seq_of
+                    .get(&(write.entity_type, write.entity_id.clone()))?;
+                Some(Change {
+                    entity_type: write.entity_type.as_str().to_string(),
+                    entity_id: write.entity_id.clone(),
+                    seq,
+                    deleted: write.deleted,
+                    document: serde_json::from_str(&write.data).ok()?,
+                })
+            })
+            .collect()
+    }
 }
 
 #[derive(Deserialize)]
@@ -230,6 +254,18 @@ pub async fn apply_writes(
         .filter_map(|result| result.meta().ok().flatten().and_then(|meta| meta.changes))
         .sum();
 
+    // The upsert gave the i-th applied document seq = last_seq - count + i + 1.
+    let seq_of: HashMap<DocumentKey, i64> = merge
+        .apply
+        .iter()
+        .enumerate()
+        .map(|(index, write)| {
+            (
+                (write.entity_type, write.entity_id.clone()),
+                last_seq - count as i64 + index as i64 + 1,
+            )
+        })
+        .collect();
     let mut applied = merge.apply;
     let mut stale_writes = merge.stale;
     if written < applied.len() {
@@ -269,5 +305,52 @@ pub async fn apply_writes(
         duplicates: merge.duplicates,
         stale,
         last_seq,
+        seq_of,
     })
+}
+
+/// Binding to the sync worker (service binding; calls address the internal host).
+const SYNC: &str = "SYNC";
+
+/// [`apply_writes`] for a REST request, then tells the user's connected devices about what
+/// was applied. The telling happens after the response (`wait_until`) and never fails the
+/// write: a device that misses it catches up from its cursor.
+pub async fn write_and_notify(
+    ctx: &RequestContext,
+    db: &D1Database,
+    user_id: &str,
+    writes: Vec<IncomingWrite>,
+    now: &str,
+) -> Result<WriteOutcome, EdgeError> {
+    let outcome = apply_writes(db, user_id, writes, now).await?;
+    let changes = outcome.changes();
+    if !changes.is_empty()
+        && let Ok(sync) = ctx.env.service(SYNC)
+    {
+        let body = json!({ "userId": user_id, "changes": changes }).to_string();
+        let request_id = ctx.request_id.clone();
+        ctx.worker.wait_until(async move {
+            let delivered = async {
+                let headers = worker::Headers::new();
+                headers.set("Content-Type", "application/json")?;
+                headers.set("X-Request-Id", &request_id)?;
+                let mut init = worker::RequestInit::new();
+                init.with_method(worker::Method::Post)
+                    .with_headers(headers)
+                    .with_body(Some(body.into()));
+                let response = sync
+                    .fetch(format!("https://{INTERNAL_HOST}/internal/broadcast"), Some(init))
+                    .await?;
+                Ok::<u16, worker::Error>(response.status_code())
+            }
+            .await;
+            if !matches!(delivered, Ok(200)) {
+                worker::console_error!(
+                    "{}",
+                    json!({"level": "warn", "message": "devices not notified", "requestId": request_id, "outcome": format!("{delivered:?}")})
+                );
+            }
+        });
+    }
+    Ok(outcome)
 }

@@ -1,14 +1,19 @@
 //! The api worker: accounts, sync, repertoire, goals.
 
 mod accounts;
+mod autocomplete;
 mod docs;
 mod documents;
+mod goals;
 mod google;
 mod mail;
+mod pieces;
 mod preferences;
+mod repertoire;
 mod session;
 mod store;
 mod sync;
+mod templates;
 
 use mirubato_edge::{Dependency, Router, Service, serve};
 use worker::{Context, Env, Request, Response, event};
@@ -44,9 +49,30 @@ fn routes() -> Router {
         .post("/api/sync/push", sync::push)
         .post("/api/sync/batch", sync::batch)
         .get("/api/sync/status", sync::status)
+        .post("/internal/sync/apply", sync::internal_apply)
+        .post("/internal/sync/changes", sync::internal_changes)
+        .get("/api/repertoire", repertoire::list)
+        .post("/api/repertoire", repertoire::add)
+        .get("/api/repertoire/{scoreId}/stats", repertoire::stats)
+        .put("/api/repertoire/{scoreId}", repertoire::update)
+        .delete("/api/repertoire/{scoreId}", repertoire::remove)
+        .delete(
+            "/api/repertoire/{scoreId}/dissociate",
+            repertoire::dissociate_item,
+        )
+        .get("/api/goals", goals::list)
+        .post("/api/goals", goals::create)
+        .get("/api/goals/{id}", goals::get)
+        .put("/api/goals/{id}", goals::update)
+        .delete("/api/goals/{id}", goals::remove)
+        .post("/api/goals/{id}/progress", goals::progress)
+        .put("/api/pieces/update-name", pieces::update_name)
+        .post("/api/templates/adopt", templates::adopt_template)
+        .get("/api/autocomplete/composers", autocomplete::composers)
+        .get("/api/autocomplete/pieces", autocomplete::pieces)
 }
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
-    serve(req, env, &SERVICE, routes).await
+async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+    serve(req, env, ctx, &SERVICE, routes).await
 }

@@ -11,7 +11,7 @@ use mirubato_core::sync::entities::normalize_document;
 use mirubato_core::sync::merge::IncomingWrite;
 
 use crate::DB;
-use crate::documents::apply_writes;
+use crate::documents::write_and_notify;
 use crate::session::authenticate;
 use crate::store::read_document;
 
@@ -61,6 +61,6 @@ pub async fn put(mut ctx: RequestContext) -> Result<Response, EdgeError> {
         .map_err(|err| ApiError::internal(format!("preferences document: {err}")))?;
     let write = IncomingWrite::new(EntityType::UserPreferences, &document, "server")
         .ok_or_else(|| ApiError::internal("preferences document has no stamp"))?;
-    apply_writes(&db, &claims.sub, vec![write], &stamp).await?;
+    write_and_notify(&ctx, &db, &claims.sub, vec![write], &stamp).await?;
     json(&serde_json::json!({ "success": true, "preferences": preferences }))
 }

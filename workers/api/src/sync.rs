@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use worker::{D1Database, Response, query};
 
 use crate::DB;
-use crate::documents::{WriteOutcome, apply_writes};
+use crate::documents::{WriteOutcome, apply_writes, write_and_notify};
 use crate::session::authenticate;
 
 fn timestamp() -> String {
@@ -237,7 +237,7 @@ pub async fn push(mut ctx: RequestContext) -> Result<Response, EdgeError> {
             details: None,
         })?;
     let writes = validate_push(request, &device)?;
-    let outcome = apply_writes(&db, &claims.sub, writes, &timestamp()).await?;
+    let outcome = write_and_notify(&ctx, &db, &claims.sub, writes, &timestamp()).await?;
     let answer = push_response(&outcome);
     if let Some(key) = &key {
         remember(&db, &claims.sub, key, &hash, &answer.to_string()).await?;
@@ -279,7 +279,7 @@ pub async fn batch(mut ctx: RequestContext) -> Result<Response, EdgeError> {
     let since = parse_cursor(request.sync_token.as_ref())?;
     let writes = validate_batch(request.entities, &device)?;
     let db = ctx.env.d1(DB)?;
-    let outcome = apply_writes(&db, &claims.sub, writes, &timestamp()).await?;
+    let outcome = write_and_notify(&ctx, &db, &claims.sub, writes, &timestamp()).await?;
 
     let sent: std::collections::HashSet<(String, String)> = outcome
         .applied
@@ -390,4 +390,128 @@ pub async fn status(ctx: RequestContext) -> Result<Response, EdgeError> {
         "deviceCount": row.as_ref().map_or(0, |row| row.device_count),
         "entityCount": row.as_ref().and_then(|row| row.entity_count).unwrap_or(0),
     }))
+}
+
+/// One document written over the sync socket, as the sync worker forwards it.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct InternalDocument {
+    entity_type: String,
+    document: Value,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct InternalApply {
+    user_id: String,
+    device_id: String,
+    documents: Vec<InternalDocument>,
+}
+
+/// `POST /internal/sync/apply` (service binding only): the sync worker's writes, through the
+/// same validation and merge as a push. Answers `{changes, stale:[{entityType, entityId,
+/// current}], duplicates, lastSeq}`; 400 names the invalid document.
+pub async fn internal_apply(mut ctx: RequestContext) -> Result<Response, EdgeError> {
+    ctx.require_internal()?;
+    let request: InternalApply = ctx.json_value_with_limit(MAX_PUSH_BYTES).await?;
+    if !valid_client_token(&request.device_id) {
+        return Err(
+            ApiError::validation("deviceId must be 1 to 128 letters, digits or -_.:").into(),
+        );
+    }
+    let mut writes = Vec::with_capacity(request.documents.len());
+    for (index, item) in request.documents.into_iter().enumerate() {
+        let invalid = |message: String| ApiError::Validation {
+            message,
+            details: Some(json!({ "index": index })),
+        };
+        let kind = EntityType::parse(&item.entity_type)
+            .ok_or_else(|| invalid(format!("{} is not a document type", item.entity_type)))?;
+        let document = mirubato_core::sync::entities::normalize_document(kind, item.document)
+            .map_err(|err| invalid(format!("Invalid {}: {err}", kind.as_str())))?;
+        let write =
+            mirubato_core::sync::merge::IncomingWrite::new(kind, &document, &request.device_id)
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "Invalid {}: needs an id and updatedAt or deletedAt",
+                        kind.as_str()
+                    ))
+                })?;
+        writes.push(write);
+    }
+    let db = ctx.env.d1(DB)?;
+    let outcome = apply_writes(&db, &request.user_id, writes, &timestamp()).await?;
+    let stale: Vec<Value> = outcome
+        .stale
+        .iter()
+        .map(|(write, current)| {
+            json!({
+                "entityType": write.entity_type.as_str(),
+                "entityId": write.entity_id,
+                "current": current.as_deref().and_then(|text| serde_json::from_str::<Value>(text).ok()),
+            })
+        })
+        .collect();
+    json(&json!({
+        "changes": outcome.changes(),
+        "stale": stale,
+        "duplicates": outcome.duplicates.len(),
+        "lastSeq": outcome.last_seq,
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct InternalChanges {
+    user_id: String,
+    since: i64,
+    #[serde(default)]
+    limit: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct ChangeFullRow {
+    entity_type: String,
+    entity_id: String,
+    data: String,
+    seq: i64,
+    deleted_at: Option<String>,
+}
+
+/// `POST /internal/sync/changes` (service binding only): a page of a user's changes after a
+/// seq, every type, tombstones included — the sync socket's catch-up.
+pub async fn internal_changes(mut ctx: RequestContext) -> Result<Response, EdgeError> {
+    ctx.require_internal()?;
+    let request: InternalChanges = ctx
+        .json_value_with_limit(mirubato_core::input::MAX_JSON_BODY)
+        .await?;
+    let limit = parse_limit(request.limit)?;
+    let db = ctx.env.d1(DB)?;
+    let mut rows = query!(
+        &db,
+        "SELECT entity_type, entity_id, data, seq, deleted_at FROM sync_data \
+         WHERE user_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+        &request.user_id,
+        request.since.max(0),
+        limit + 1
+    )?
+    .all()
+    .await?
+    .results::<ChangeFullRow>()?;
+    let has_more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let last_seq = rows.last().map_or(request.since, |row| row.seq);
+    let changes = rows
+        .into_iter()
+        .map(|row| {
+            Ok(mirubato_core::sync::protocol::Change {
+                entity_type: row.entity_type,
+                entity_id: row.entity_id,
+                seq: row.seq,
+                deleted: row.deleted_at.is_some(),
+                document: serde_json::from_str(&row.data).map_err(ApiError::internal)?,
+            })
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    json(&json!({ "changes": changes, "lastSeq": last_seq, "hasMore": has_more }))
 }

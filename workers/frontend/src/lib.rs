@@ -95,6 +95,6 @@ async fn static_asset(ctx: RequestContext) -> Result<Response, EdgeError> {
 }
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
-    serve(req, env, &SERVICE, routes).await
+async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+    serve(req, env, ctx, &SERVICE, routes).await
 }

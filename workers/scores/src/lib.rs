@@ -19,6 +19,6 @@ fn routes() -> Router {
 }
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
-    serve(req, env, &SERVICE, routes).await
+async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+    serve(req, env, ctx, &SERVICE, routes).await
 }

@@ -206,6 +206,8 @@ async fn catch_up_covers_everything_after_the_cursor_including_rest_changes() {
     let stack = shared();
     let session = sign_in(stack, &unique_email("ws-catchup")).await;
     let api = stack.url(Worker::Api);
+    // A device online during the REST writes hears each one live.
+    let mut online = open(&session, "dev_online").await;
     let response = session
         .post(format!("{api}/api/sync/push"))
         .json(&json!({"changes": {
@@ -222,7 +224,28 @@ async fn catch_up_covers_everything_after_the_cursor_including_rest_changes() {
         .send()
         .await
         .unwrap();
+    // (Each REST request notifies after its response, so two requests' frames may cross.)
+    let mut live = Vec::new();
+    for _ in 0..4 {
+        live.push(
+            next(&mut online).await["type"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    live.sort();
+    assert_eq!(
+        live,
+        [
+            "DOCUMENTS_SYNC",
+            "ENTRY_DELETED",
+            "ENTRY_UPDATED",
+            "ENTRY_UPDATED"
+        ]
+    );
 
+    // A device that was away catches up on all of it.
     let mut socket = open(&session, "dev_new").await;
     send(&mut socket, json!({"type": "SYNC_REQUEST", "lastSeq": 0})).await;
     let mut frames = Vec::new();
@@ -350,4 +373,37 @@ async fn clock_sync_and_the_ensemble_metronome() {
     assert_eq!(next(&mut second).await["code"], "INVALID_DATA");
     send(&mut second, json!({"type": "METRONOME_STOP"})).await;
     assert_eq!(next(&mut first).await["type"], "METRONOME_STOP");
+}
+
+/// Sockets that send no frame for the idle timeout are closed by the coordinator's alarm.
+/// (A private stack with a 2-second timeout and a 1-second alarm, instead of 5 minutes.)
+#[tokio::test]
+async fn idle_sockets_are_closed_by_the_alarm() {
+    let stack = mirubato_blackbox::spawn_stack_with(|options| {
+        options
+            .extra_vars
+            .push((Worker::Sync, "SYNC_IDLE_SECS".into(), "2".into()));
+        options
+            .extra_vars
+            .push((Worker::Sync, "SYNC_ALARM_SECS".into(), "1".into()));
+    });
+    let session = sign_in(&stack, &unique_email("ws-idle")).await;
+    let (mut socket, _) = connect_async(ws_url(&stack, &session, "dev_idle"))
+        .await
+        .unwrap();
+    assert_eq!(next(&mut socket).await["type"], "WELCOME");
+    let closed = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            match socket.next().await {
+                Some(Ok(Message::Close(frame))) => return frame,
+                Some(Ok(_)) => continue,
+                other => panic!("socket ended without a close frame: {other:?}"),
+            }
+        }
+    })
+    .await
+    .expect("idle socket was not closed");
+    let frame = closed.expect("close frame with a code");
+    assert_eq!(u16::from(frame.code), 4000);
+    assert!(frame.reason.contains("Idle"), "{}", frame.reason);
 }

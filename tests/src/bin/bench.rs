@@ -4,9 +4,12 @@
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
+use futures_util::{SinkExt, StreamExt};
 use mirubato_blackbox::session::{Session, sign_in, unique_email};
 use mirubato_blackbox::{Worker, root, spawn_stack};
 use serde_json::{Value, json};
+use tokio_tungstenite::connect_async;
+use tokio_tungstenite::tungstenite::Message;
 
 /// Repetitions of each measurement; the median is reported.
 const RUNS: usize = 5;
@@ -60,9 +63,62 @@ async fn pull_all(api: &str, session: &Session, since: Value) -> (Duration, usiz
     (started.elapsed(), seen, since)
 }
 
-fn median(mut samples: Vec<Duration>) -> f64 {
+fn median(samples: Vec<Duration>) -> f64 {
+    percentile(samples, 50)
+}
+
+/// The `p`th percentile, in milliseconds.
+fn percentile(mut samples: Vec<Duration>, p: usize) -> f64 {
     samples.sort();
-    samples[samples.len() / 2].as_secs_f64() * 1000.0
+    let index = ((samples.len() * p).div_ceil(100)).clamp(1, samples.len()) - 1;
+    samples[index].as_secs_f64() * 1000.0
+}
+
+type Sink = futures_util::stream::SplitSink<
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    Message,
+>;
+
+/// A socket whose frames a task forwards, stamped with their arrival time.
+async fn socket(
+    sync_port: u16,
+    session: &Session,
+    device: &str,
+) -> (Sink, tokio::sync::mpsc::UnboundedReceiver<(Instant, Value)>) {
+    let url = format!(
+        "ws://127.0.0.1:{sync_port}/sync/ws?userId={}&token={}&deviceId={device}",
+        session.user_id(),
+        session.access_token
+    );
+    let (stream, _) = connect_async(url).await.expect("connect");
+    let (sink, mut frames) = stream.split();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Some(Ok(message)) = frames.next().await {
+            if let Message::Text(text) = message
+                && let Ok(frame) = serde_json::from_str::<Value>(&text)
+                && tx.send((Instant::now(), frame)).is_err()
+            {
+                break;
+            }
+        }
+    });
+    (sink, rx)
+}
+
+async fn next_of(
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<(Instant, Value)>,
+    kind: &str,
+) -> (Instant, Value) {
+    loop {
+        let (at, frame) = tokio::time::timeout(Duration::from_secs(60), rx.recv())
+            .await
+            .expect("frame within 60 s")
+            .expect("socket open");
+        if frame["type"] == kind {
+            return (at, frame);
+        }
+    }
 }
 
 fn machine() -> String {
@@ -158,6 +214,52 @@ async fn main() {
         cursor = last;
     }
 
+    // Catch-up of 10,000 entries over the socket.
+    let sync_port = stack.port(Worker::Sync);
+    let mut catch_up_times = Vec::new();
+    for run in 0..RUNS {
+        let (mut sink, mut rx) = socket(sync_port, &session, &format!("dev_catchup{run}")).await;
+        next_of(&mut rx, "WELCOME").await;
+        let started = Instant::now();
+        sink.send(Message::Text(
+            json!({"type": "SYNC_REQUEST", "lastSeq": 0})
+                .to_string()
+                .into(),
+        ))
+        .await
+        .expect("send");
+        let (done, frame) = next_of(&mut rx, "SYNC_RESPONSE").await;
+        assert!(frame["lastSeq"].as_i64().unwrap_or(0) >= 10_000, "{frame}");
+        catch_up_times.push(done - started);
+        let _ = sink.close().await;
+    }
+
+    // Fan-out: one device's mutation reaching nine others.
+    let fan_session = sign_in(&stack, &unique_email("bench-fanout")).await;
+    let mut sockets = Vec::new();
+    for d in 0..10 {
+        let (sink, mut rx) = socket(sync_port, &fan_session, &format!("dev_fan{d}")).await;
+        next_of(&mut rx, "WELCOME").await;
+        sockets.push((sink, rx));
+    }
+    let mut fan_out = Vec::new();
+    let mut acks = Vec::new();
+    for n in 0..100 {
+        let started = Instant::now();
+        let frame = json!({"type": "ENTRY_UPDATED", "entry": entry(&format!("f{n}"), n)});
+        sockets[0]
+            .0
+            .send(Message::Text(frame.to_string().into()))
+            .await
+            .expect("send");
+        let (acked, _) = next_of(&mut sockets[0].1, "SYNC_RESPONSE").await;
+        acks.push(acked - started);
+        for (_, rx) in sockets.iter_mut().skip(1) {
+            let (arrived, _) = next_of(rx, "ENTRY_UPDATED").await;
+            fan_out.push(arrived - started);
+        }
+    }
+
     let (push_ms, full_ms, delta_ms) =
         (median(push_times), median(full_times), median(delta_times));
     let mut body = String::new();
@@ -192,5 +294,39 @@ async fn main() {
     );
     print!("{body}");
     write_section("sync-rest", &body);
+
+    let mut socket_body = String::new();
+    let _ = writeln!(socket_body, "## Sync over the socket\n");
+    let _ = writeln!(
+        socket_body,
+        "Measured {} on {}.\n",
+        chrono::Utc::now().format("%Y-%m-%d"),
+        machine()
+    );
+    let _ = writeln!(socket_body, "| operation | p50 | p99 |");
+    let _ = writeln!(socket_body, "|---|---|---|");
+    let _ = writeln!(
+        socket_body,
+        "| fan-out: a mutation from one device reaching each of 9 others (900 deliveries) | {:.1} ms | {:.1} ms |",
+        percentile(fan_out.clone(), 50),
+        percentile(fan_out, 99)
+    );
+    let _ = writeln!(
+        socket_body,
+        "| acknowledgement to the sender (`SYNC_RESPONSE`, after the D1 write; 100 mutations) | {:.1} ms | {:.1} ms |",
+        percentile(acks.clone(), 50),
+        percentile(acks, 99)
+    );
+    let _ = writeln!(
+        socket_body,
+        "| catch-up of 10,000 entries from seq 0 (`SYNC_REQUEST` to `SYNC_RESPONSE`, {RUNS} runs) | {:.0} ms | — |",
+        median(catch_up_times)
+    );
+    let _ = writeln!(
+        socket_body,
+        "\nA broadcast leaves the coordinator only after the api has stored the change, so fan-out includes the D1 write and is a little above the acknowledgement.\n"
+    );
+    print!("{socket_body}");
+    write_section("sync-socket", &socket_body);
     println!("written to docs/PERFORMANCE.md");
 }

@@ -49,6 +49,7 @@ fn routes() -> Router {
         .post("/api/sync/push", sync::push)
         .post("/api/sync/batch", sync::batch)
         .get("/api/sync/status", sync::status)
+        .post("/internal/auth/verify", session::internal_verify)
         .post("/internal/sync/apply", sync::internal_apply)
         .post("/internal/sync/changes", sync::internal_changes)
         .get("/api/repertoire", repertoire::list)

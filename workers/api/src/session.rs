@@ -75,20 +75,43 @@ fn user_key(user_id: &str) -> String {
 /// The caller's verified, unrevoked access-token claims; 401 otherwise.
 pub async fn authenticate(ctx: &RequestContext) -> Result<Claims, EdgeError> {
     let claims = verify_access(ctx)?;
-    let kv = ctx.env.kv(CACHE)?;
-    let revoked = || ApiError::Unauthorized("Invalid or expired token".into());
-    if kv.get(&access_key(&claims.jti)).text().await?.is_some() {
-        return Err(revoked().into());
-    }
-    // Every token of the user issued up to this instant is void (account deleted).
-    if let Some(cutoff) = kv.get(&user_key(&claims.sub)).text().await?
-        && cutoff
-            .parse::<i64>()
-            .is_ok_and(|cutoff| claims.iat <= cutoff)
-    {
-        return Err(revoked().into());
+    if is_revoked(&ctx.env.kv(CACHE)?, &claims).await? {
+        return Err(ApiError::Unauthorized("Invalid or expired token".into()).into());
     }
     Ok(claims)
+}
+
+/// Whether a token was revoked: by itself (logout), or with every token of its user issued up
+/// to an instant (account deleted).
+pub async fn is_revoked(kv: &KvStore, claims: &Claims) -> Result<bool, EdgeError> {
+    if kv.get(&access_key(&claims.jti)).text().await?.is_some() {
+        return Ok(true);
+    }
+    Ok(kv
+        .get(&user_key(&claims.sub))
+        .text()
+        .await?
+        .and_then(|cutoff| cutoff.parse::<i64>().ok())
+        .is_some_and(|cutoff| claims.iat <= cutoff))
+}
+
+/// `POST /internal/auth/verify` (service binding only): the sync worker's check of a socket's
+/// access token, revocations included. Body: `{"token": "…"}`; answers the claims or 401.
+pub async fn internal_verify(mut ctx: RequestContext) -> Result<Response, EdgeError> {
+    ctx.require_internal()?;
+    #[derive(serde::Deserialize)]
+    struct Body {
+        token: String,
+    }
+    let body: Body = ctx.json_value_with_limit(16 * 1024).await?;
+    let refused = || ApiError::Unauthorized("Invalid or expired token".into());
+    let claims = mirubato_edge::auth::session_signer(&ctx)?
+        .verify(&body.token, TokenType::Access, mirubato_edge::now())
+        .map_err(|_| refused())?;
+    if is_revoked(&ctx.env.kv(CACHE)?, &claims).await? {
+        return Err(refused().into());
+    }
+    mirubato_edge::json(&serde_json::json!({ "sub": claims.sub, "jti": claims.jti }))
 }
 
 /// Revokes one access token until it would have expired anyway.

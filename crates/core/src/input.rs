@@ -63,8 +63,9 @@ pub fn validation_error(errors: ValidationErrors) -> ApiError {
 
 fn collect(errors: &ValidationErrors, prefix: &str, out: &mut serde_json::Map<String, Value>) {
     for (field, kind) in errors.errors() {
+        let field = camel_case(field);
         let path = if prefix.is_empty() {
-            field.to_string()
+            field
         } else {
             format!("{prefix}.{field}")
         };
@@ -92,6 +93,25 @@ fn collect(errors: &ValidationErrors, prefix: &str, out: &mut serde_json::Map<St
             }
         }
     }
+}
+
+/// `time_of_day` → `timeOfDay`: `validator` reports Rust field names; clients know the wire
+/// names, which are camelCase throughout.
+fn camel_case(field: &str) -> String {
+    let mut out = String::with_capacity(field.len());
+    let mut upper = false;
+    // Fields named after keywords (`r#type`) are reported with their raw-identifier prefix.
+    for c in field.trim_start_matches("r#").chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn describe(code: &str) -> String {
@@ -146,6 +166,24 @@ mod tests {
                 .unwrap()
                 .contains("email is not a valid email address")
         );
+    }
+
+    #[derive(Debug, Deserialize, Validate)]
+    struct Nested {
+        #[validate(length(min = 1))]
+        display_name: String,
+    }
+
+    #[test]
+    fn field_names_are_reported_as_clients_write_them() {
+        let err = parse_json::<Nested>(br#"{"display_name":""}"#, 1024).unwrap_err();
+        let envelope = serde_json::to_value(err.envelope()).unwrap();
+        assert!(
+            envelope["details"]["fields"]["displayName"].is_array(),
+            "{envelope}"
+        );
+        assert_eq!(camel_case("r#type"), "type");
+        assert_eq!(camel_case("time_of_day"), "timeOfDay");
     }
 
     #[test]

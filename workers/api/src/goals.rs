@@ -1,12 +1,11 @@
 //! `/api/goals*`: goals as synced documents (`goal`), with figures from the logbook entries
 //! that name them in `goalIds`.
 
-use mirubato_core::input::MAX_JSON_BODY;
 use mirubato_core::practice::goals::{
     CreateGoalRequest, GoalFilter, ProgressRequest, UpdateGoalRequest, apply_update, goal_detail,
     goal_view, implied_repertoire_item, new_goal, record_progress, related_sessions,
 };
-use mirubato_core::practice::{prepare_write, tombstone, validated};
+use mirubato_core::practice::{prepare_write, tombstone};
 use mirubato_core::sync::EntityType;
 use mirubato_edge::{EdgeError, RequestContext, json, json_with_status};
 use serde_json::{Value, json};
@@ -54,7 +53,7 @@ pub async fn get(ctx: RequestContext) -> Result<Response, EdgeError> {
     responses((status = 201, description = "The new goal"), (status = 400)))]
 pub async fn create(mut ctx: RequestContext) -> Result<Response, EdgeError> {
     let claims = authenticate(&ctx).await?;
-    let request: CreateGoalRequest = validated(ctx.json_value_with_limit(MAX_JSON_BODY).await?)?;
+    let request: CreateGoalRequest = ctx.json().await?;
     let db = ctx.env.d1(DB)?;
     let (at, stamp) = clock();
     let goal = new_goal(&request, at);
@@ -76,7 +75,7 @@ pub async fn create(mut ctx: RequestContext) -> Result<Response, EdgeError> {
 pub async fn update(mut ctx: RequestContext) -> Result<Response, EdgeError> {
     let claims = authenticate(&ctx).await?;
     let id = ctx.param("id")?.to_string();
-    let request: UpdateGoalRequest = validated(ctx.json_value_with_limit(MAX_JSON_BODY).await?)?;
+    let request: UpdateGoalRequest = ctx.json().await?;
     let db = ctx.env.d1(DB)?;
     let goal = live(&db, &claims.sub, EntityType::Goal, &id, NOT_FOUND).await?;
     if request.is_empty() {
@@ -94,7 +93,7 @@ pub async fn update(mut ctx: RequestContext) -> Result<Response, EdgeError> {
 pub async fn progress(mut ctx: RequestContext) -> Result<Response, EdgeError> {
     let claims = authenticate(&ctx).await?;
     let id = ctx.param("id")?.to_string();
-    let request: ProgressRequest = validated(ctx.json_value_with_limit(MAX_JSON_BODY).await?)?;
+    let request: ProgressRequest = ctx.json().await?;
     let db = ctx.env.d1(DB)?;
     let goal = live(&db, &claims.sub, EntityType::Goal, &id, NOT_FOUND).await?;
     let (at, stamp) = clock();

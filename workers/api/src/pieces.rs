@@ -1,9 +1,8 @@
 //! `PUT /api/pieces/update-name`: renames a piece in every live logbook entry of the user,
 //! in one atomic batch.
 
-use mirubato_core::input::MAX_JSON_BODY;
 use mirubato_core::practice::pieces::{UpdatePieceNameRequest, rename_answer, rename_in_entries};
-use mirubato_core::practice::{prepare_write, validated};
+use mirubato_core::practice::prepare_write;
 use mirubato_core::sync::EntityType;
 use mirubato_edge::{EdgeError, RequestContext, json};
 use worker::Response;
@@ -16,8 +15,7 @@ use crate::session::authenticate;
     responses((status = 200, description = "{success, updatedCount, message:\"Updated N entries\"}"), (status = 400)))]
 pub async fn update_name(mut ctx: RequestContext) -> Result<Response, EdgeError> {
     let claims = authenticate(&ctx).await?;
-    let request: UpdatePieceNameRequest =
-        validated(ctx.json_value_with_limit(MAX_JSON_BODY).await?)?;
+    let request: UpdatePieceNameRequest = ctx.json().await?;
     let db = ctx.env.d1(DB)?;
     let entries = live_documents(&db, &claims.sub, EntityType::LogbookEntry).await?;
     let (at, stamp) = clock();

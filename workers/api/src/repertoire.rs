@@ -4,12 +4,11 @@
 
 use chrono::{DateTime, Utc};
 use mirubato_core::ApiError;
-use mirubato_core::input::MAX_JSON_BODY;
 use mirubato_core::practice::repertoire::{
     AddRepertoireRequest, RECENT_SESSIONS, UpdateRepertoireRequest, apply_update, dissociate,
     item_id, item_view, new_item, practice_stats, stats_view,
 };
-use mirubato_core::practice::{is_live, percent_decode, prepare_write, tombstone, validated};
+use mirubato_core::practice::{is_live, percent_decode, prepare_write, tombstone};
 use mirubato_core::sync::EntityType;
 use mirubato_core::sync::merge::IncomingWrite;
 use mirubato_edge::{EdgeError, RequestContext, json, json_with_status, now};
@@ -203,7 +202,7 @@ pub async fn stats(ctx: RequestContext) -> Result<Response, EdgeError> {
     responses((status = 201, description = "The new item"), (status = 400), (status = 409, description = "Already in the repertoire")))]
 pub async fn add(mut ctx: RequestContext) -> Result<Response, EdgeError> {
     let claims = authenticate(&ctx).await?;
-    let request: AddRepertoireRequest = validated(ctx.json_value_with_limit(MAX_JSON_BODY).await?)?;
+    let request: AddRepertoireRequest = ctx.json().await?;
     let db = ctx.env.d1(DB)?;
     let (at, stamp) = clock();
     let id = item_id(&request.score_id);
@@ -221,8 +220,7 @@ pub async fn add(mut ctx: RequestContext) -> Result<Response, EdgeError> {
 pub async fn update(mut ctx: RequestContext) -> Result<Response, EdgeError> {
     let claims = authenticate(&ctx).await?;
     let id = path_score_id(&ctx)?;
-    let request: UpdateRepertoireRequest =
-        validated(ctx.json_value_with_limit(MAX_JSON_BODY).await?)?;
+    let request: UpdateRepertoireRequest = ctx.json().await?;
     let db = ctx.env.d1(DB)?;
     let item = live(&db, &claims.sub, EntityType::RepertoireItem, &id, NOT_FOUND).await?;
     if request.is_empty() {

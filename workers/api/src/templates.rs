@@ -2,9 +2,8 @@
 //! its occurrences. Only the caller's own templates, or public ones of any user, are adoptable.
 
 use mirubato_core::ApiError;
-use mirubato_core::input::MAX_JSON_BODY;
+use mirubato_core::practice::prepare_write;
 use mirubato_core::practice::templates::{AdoptRequest, adopt};
-use mirubato_core::practice::{prepare_write, validated};
 use mirubato_core::sync::EntityType;
 use mirubato_edge::{EdgeError, RequestContext, json};
 use serde::Deserialize;
@@ -42,7 +41,7 @@ async fn find_template(
     responses((status = 200, description = "{success, plan, occurrences}"), (status = 400), (status = 404, description = "No such template, or a private one of another user")))]
 pub async fn adopt_template(mut ctx: RequestContext) -> Result<Response, EdgeError> {
     let claims = authenticate(&ctx).await?;
-    let request: AdoptRequest = validated(ctx.json_value_with_limit(MAX_JSON_BODY).await?)?;
+    let request: AdoptRequest = ctx.json().await?;
     let db = ctx.env.d1(DB)?;
     let template = find_template(&db, &claims.sub, request.template_id.trim())
         .await?

@@ -533,8 +533,11 @@ mod tests {
         let bad: CreateGoalRequest =
             serde_json::from_value(json!({"title": "", "type": "fame", "targetValue": -1}))
                 .unwrap();
-        let envelope =
-            serde_json::to_value(crate::practice::validated(bad).unwrap_err().envelope()).unwrap();
+        let envelope = serde_json::to_value(
+            crate::input::validation_error(validator::Validate::validate(&bad).unwrap_err())
+                .envelope(),
+        )
+        .unwrap();
         let fields = &envelope["details"]["fields"];
         for field in ["title", "type", "targetValue"] {
             assert!(fields.get(field).is_some(), "{field}: {fields}");

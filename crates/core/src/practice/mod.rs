@@ -227,56 +227,6 @@ mod helper_tests {
     }
 }
 
-/// `customization.schedule.time_of_day` → `customization.schedule.timeOfDay`.
-fn camel_path(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    let mut upper = false;
-    // Fields named after keywords (`r#type`) are reported with their raw-identifier prefix.
-    for c in path.replace("r#", "").chars() {
-        if c == '_' {
-            upper = true;
-        } else if upper {
-            out.extend(c.to_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// Runs a body's `validator` rules; a failure is a 400 naming each field as the client wrote
-/// it (camelCase: `validator` reports Rust field names).
-pub fn validated<T: validator::Validate>(body: T) -> Result<T, ApiError> {
-    let Err(errors) = body.validate() else {
-        return Ok(body);
-    };
-    let ApiError::Validation { details, .. } = crate::input::validation_error(errors) else {
-        return Err(ApiError::validation("Invalid request body"));
-    };
-    let mut fields = Map::new();
-    if let Some(Value::Object(found)) = details.as_ref().and_then(|d| d.get("fields")) {
-        for (path, problems) in found {
-            fields.insert(camel_path(path), problems.clone());
-        }
-    }
-    let summary = fields
-        .iter()
-        .map(|(field, problems)| {
-            let first = problems
-                .get(0)
-                .and_then(Value::as_str)
-                .unwrap_or("is invalid");
-            format!("{field} {first}")
-        })
-        .collect::<Vec<_>>()
-        .join("; ");
-    Err(ApiError::Validation {
-        message: format!("Invalid request body: {summary}"),
-        details: Some(json!({ "fields": fields })),
-    })
-}
-
 #[cfg(test)]
 mod validation_tests {
     use super::*;
@@ -287,7 +237,9 @@ mod validation_tests {
             "templateId": "", "customization": {"schedule": {"timeOfDay": "25:00"}}
         }))
         .unwrap();
-        let ApiError::Validation { message, details } = validated(body).unwrap_err() else {
+        let errors = validator::Validate::validate(&body).unwrap_err();
+        let ApiError::Validation { message, details } = crate::input::validation_error(errors)
+        else {
             panic!("not a validation error");
         };
         let fields = &details.unwrap()["fields"];
@@ -297,6 +249,5 @@ mod validation_tests {
             "{fields}"
         );
         assert!(message.contains("templateId"), "{message}");
-        assert_eq!(camel_path("a_b.c_d_e[0]"), "aB.cDE[0]");
     }
 }

@@ -478,7 +478,7 @@ mod tests {
         assert!(parsed.is_empty());
         let bad: UpdateRepertoireRequest =
             serde_json::from_value(json!({"status": "famous", "difficultyRating": 9})).unwrap();
-        let err = crate::practice::validated(bad).unwrap_err();
+        let err = crate::input::validation_error(validator::Validate::validate(&bad).unwrap_err());
         let envelope = serde_json::to_value(err.envelope()).unwrap();
         let fields = &envelope["details"]["fields"];
         assert!(

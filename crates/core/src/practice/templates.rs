@@ -473,9 +473,11 @@ mod tests {
             json!({"templateId": "", "customization": {"schedule": {"timeOfDay": "25:99"}}}),
         )
         .unwrap();
-        let envelope =
-            serde_json::to_value(crate::practice::validated(invalid).unwrap_err().envelope())
-                .unwrap();
+        let envelope = serde_json::to_value(
+            crate::input::validation_error(validator::Validate::validate(&invalid).unwrap_err())
+                .envelope(),
+        )
+        .unwrap();
         assert!(
             envelope["details"]["fields"].get("templateId").is_some(),
             "{envelope}"

@@ -322,28 +322,64 @@ pub fn free_port() -> Result<u16, StackError> {
     Ok(free_ports(1)?[0])
 }
 
-/// Asks the OS for `count` distinct free loopback ports. The listeners are held until all are
-/// chosen, so the OS cannot hand the same port out twice; and no port is handed out twice in
-/// this process, so stacks booting side by side (before their servers bind) never collide.
+/// Picks `count` distinct free loopback ports.
+///
+/// They come from below the kernel's ephemeral range: a port from inside it could be taken as
+/// the local end of some outgoing connection (there are many between wrangler and workerd)
+/// in the moment between choosing it and wrangler binding it. The listeners are held until all
+/// are chosen, and no port is handed out twice in this process, so stacks booting side by side
+/// never collide.
 pub fn free_ports(count: usize) -> Result<Vec<u16>, StackError> {
     static HANDED_OUT: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
     let mut handed_out = HANDED_OUT
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let (low, high) = port_window();
+    let span = u64::from(high - low);
+    let mut state = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |elapsed| elapsed.as_nanos() as u64)
+        ^ u64::from(std::process::id()) << 32
+        | 1;
     let mut listeners = Vec::new();
     let mut ports = Vec::new();
+    let mut attempts = 0;
     while ports.len() < count {
-        let listener = TcpListener::bind("127.0.0.1:0").map_err(io_err("find a free port"))?;
-        let port = listener
-            .local_addr()
-            .map_err(io_err("read a free port"))?
-            .port();
-        if handed_out.insert(port) {
-            ports.push(port);
+        attempts += 1;
+        if attempts > 10_000 {
+            return Err(StackError::Missing(format!(
+                "no free loopback port between {low} and {high}"
+            )));
         }
-        listeners.push(listener);
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let port = low + (state % span) as u16;
+        if handed_out.contains(&port) {
+            continue;
+        }
+        if let Ok(listener) = TcpListener::bind(("127.0.0.1", port)) {
+            handed_out.insert(port);
+            ports.push(port);
+            listeners.push(listener);
+        }
     }
     Ok(ports)
+}
+
+/// The ports to choose from: the 10,000 just below the ephemeral range (`ip_local_port_range`).
+fn port_window() -> (u16, u16) {
+    let ephemeral_low = fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| {
+            range
+                .split_whitespace()
+                .next()
+                .and_then(|low| low.parse::<u16>().ok())
+        })
+        .unwrap_or(32_768);
+    let high = ephemeral_low.max(12_000);
+    (high - 10_000, high)
 }
 
 /// Boots the stack and waits until every worker answers `/livez`.

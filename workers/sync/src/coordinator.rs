@@ -252,25 +252,15 @@ impl SyncCoordinator {
             .collect();
         let body =
             json!({"userId": peer.user_id, "deviceId": peer.device_id, "documents": documents});
-        let (status, answer) = match self.call_api("/internal/sync/apply", &body).await {
-            Ok(result) => result,
-            Err(err) => {
-                log("sync apply failed", json!({"error": err.to_string()}));
-                send(
-                    ws,
-                    &ServerFrame::error(
-                        "UNAVAILABLE",
-                        "The change could not be stored; send it again",
-                        entity_id,
-                        &stamp,
-                    ),
-                );
-                return;
-            }
-        };
-        match status {
-            200 => {}
-            400 | 413 => {
+        let unavailable = ServerFrame::error(
+            "UNAVAILABLE",
+            "The change could not be stored; send it again",
+            entity_id.clone(),
+            &stamp,
+        );
+        let answer = match self.call_api("/internal/sync/apply", &body).await {
+            Ok((200, answer)) => answer,
+            Ok((400 | 413, answer)) => {
                 let message = answer["error"]
                     .as_str()
                     .unwrap_or("Invalid data")
@@ -281,20 +271,15 @@ impl SyncCoordinator {
                 );
                 return;
             }
-            _ => {
-                log("sync apply refused", json!({"status": status}));
-                send(
-                    ws,
-                    &ServerFrame::error(
-                        "UNAVAILABLE",
-                        "The change could not be stored; send it again",
-                        entity_id,
-                        &stamp,
-                    ),
+            other => {
+                log(
+                    "sync apply failed",
+                    json!({"outcome": format!("{other:?}")}),
                 );
+                send(ws, &unavailable);
                 return;
             }
-        }
+        };
         let kind = mutation.entity_type.as_str();
         let conflict = answer["stale"]
             .as_array()

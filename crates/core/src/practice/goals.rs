@@ -8,8 +8,8 @@ use utoipa::ToSchema;
 use validator::{Validate, ValidationError};
 
 use super::{
-    double_option, entry_minutes, entry_time, is_live, iso, new_id, number, stamp, text,
-    unix_seconds,
+    array_or_empty, double_option, entry_minutes, entry_time, is_live, iso, new_id, number,
+    short_strings, stamp, text, unix_seconds,
 };
 use crate::ApiError;
 use crate::score_id::normalize_existing_score_id;
@@ -54,15 +54,6 @@ fn date_like(value: &str) -> Result<(), ValidationError> {
     } else {
         Err(ValidationError::new("date")
             .with_message("must be a date (YYYY-MM-DD) or an ISO-8601 date-time".into()))
-    }
-}
-
-fn short_strings(items: &[String]) -> Result<(), ValidationError> {
-    if items.len() > 100 || items.iter().any(|item| item.chars().count() > 100) {
-        Err(ValidationError::new("length")
-            .with_message("must be at most 100 strings of at most 100 characters".into()))
-    } else {
-        Ok(())
     }
 }
 
@@ -443,13 +434,7 @@ pub fn goal_view(goal: &Value, related: usize, with_progress: bool) -> Value {
         view.insert(key.into(), json!(unix_seconds(goal.get(key))));
     }
     if with_progress {
-        view.insert(
-            "progress".into(),
-            goal.get("progress")
-                .filter(|p| p.is_array())
-                .cloned()
-                .unwrap_or_else(|| json!([])),
-        );
+        view.insert("progress".into(), array_or_empty(goal, "progress"));
     }
     Value::Object(view)
 }

@@ -93,6 +93,24 @@ pub(crate) fn text<'a>(doc: &'a Value, key: &str) -> Option<&'a str> {
 }
 
 /// A fresh server id: `<prefix>_<uuid v4, simple form>`.
+/// A document's array field, or `[]` when it is absent or not an array.
+pub(crate) fn array_or_empty(doc: &Value, key: &str) -> Value {
+    doc.get(key)
+        .filter(|value| value.is_array())
+        .cloned()
+        .unwrap_or_else(|| json!([]))
+}
+
+/// `validator` rule for tag-like lists: at most 100 strings of at most 100 characters.
+pub(crate) fn short_strings(items: &[String]) -> Result<(), validator::ValidationError> {
+    if items.len() > 100 || items.iter().any(|item| item.chars().count() > 100) {
+        Err(validator::ValidationError::new("length")
+            .with_message("must be at most 100 strings of at most 100 characters".into()))
+    } else {
+        Ok(())
+    }
+}
+
 pub fn new_id(prefix: &str) -> String {
     format!("{prefix}_{}", uuid::Uuid::new_v4().simple())
 }

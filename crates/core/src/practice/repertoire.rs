@@ -8,8 +8,8 @@ use utoipa::ToSchema;
 use validator::{Validate, ValidationError};
 
 use super::{
-    double_option, entry_links_score, entry_minutes, entry_time, is_live, iso, number, stamp, text,
-    unix_seconds,
+    array_or_empty, double_option, entry_links_score, entry_minutes, entry_time, is_live, iso,
+    number, stamp, text, unix_seconds,
 };
 use crate::ApiError;
 use crate::score_id::normalize_existing_score_id;
@@ -239,18 +239,9 @@ fn base_view(doc: &Value) -> Map<String, Value> {
     }
     view.insert(
         "referenceLinks".into(),
-        doc.get("referenceLinks")
-            .filter(|links| links.is_array())
-            .cloned()
-            .unwrap_or_else(|| json!([])),
+        array_or_empty(doc, "referenceLinks"),
     );
-    view.insert(
-        "statusHistory".into(),
-        doc.get("statusHistory")
-            .filter(|history| history.is_array())
-            .cloned()
-            .unwrap_or_else(|| json!([])),
-    );
+    view.insert("statusHistory".into(), array_or_empty(doc, "statusHistory"));
     for key in ["createdAt", "updatedAt"] {
         view.insert(key.into(), json!(unix_seconds(doc.get(key))));
     }

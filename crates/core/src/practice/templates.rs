@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
 use validator::{Validate, ValidationError};
 
-use super::{iso, new_id, text};
+use super::{array_or_empty, iso, new_id, short_strings, text};
 use crate::ApiError;
 use crate::sync::entities::{Frequency, RecurrenceRule, Until, parse_rrule};
 
@@ -35,15 +35,6 @@ fn valid_time_of_day(value: &str) -> Result<(), ValidationError> {
         Ok(())
     } else {
         Err(ValidationError::new("time").with_message("must be a time of day, HH:MM".into()))
-    }
-}
-
-fn short_strings(items: &[String]) -> Result<(), ValidationError> {
-    if items.len() > 100 || items.iter().any(|item| item.chars().count() > 100) {
-        Err(ValidationError::new("length")
-            .with_message("must be at most 100 strings of at most 100 characters".into()))
-    } else {
-        Ok(())
     }
 }
 
@@ -297,11 +288,7 @@ pub fn adopt(
         None => vec![start_date],
     };
     let flexible = !text(&schedule, "flexibility").is_some_and(|f| f.eq_ignore_ascii_case("fixed"));
-    let segments = template
-        .get("segments")
-        .filter(|s| s.is_array())
-        .cloned()
-        .unwrap_or_else(|| json!([]));
+    let segments = array_or_empty(template, "segments");
     let occurrences = days
         .into_iter()
         .map(|day| {

@@ -24,7 +24,7 @@ fn expected_dependencies(worker: Worker) -> &'static [&'static str] {
     match worker {
         Worker::Api => &["database", "kvStore"],
         Worker::Sync => &["api"],
-        Worker::Scores | Worker::Dictionary => &["database", "kvStore", "storage"],
+        Worker::Scores | Worker::Dictionary => &["database", "kvStore", "storage", "api"],
         Worker::Frontend => &["assets"],
     }
 }

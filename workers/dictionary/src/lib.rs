@@ -1,5 +1,6 @@
 //! The dictionary worker: music terms in six languages.
 
+use mirubato_edge::auth::API_BINDING;
 use mirubato_edge::{Capability, Dependency, Router, Service, serve};
 use worker::{Context, Env, Request, Response, event};
 
@@ -10,6 +11,10 @@ static SERVICE: Service = Service {
         Dependency::D1("DB"),
         Dependency::Kv("CACHE"),
         Dependency::R2("STORAGE"),
+        Dependency::Worker {
+            binding: API_BINDING,
+            name: "api",
+        },
     ],
     capabilities: &[Capability::Ai("AI")],
 };

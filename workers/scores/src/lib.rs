@@ -1,5 +1,6 @@
 //! The scores worker: the sheet-music library (import, storage, processing, search, collections).
 
+use mirubato_edge::auth::API_BINDING;
 use mirubato_edge::{Capability, Dependency, Router, Service, serve};
 use worker::{Context, Env, Request, Response, event};
 
@@ -10,6 +11,10 @@ static SERVICE: Service = Service {
         Dependency::D1("DB"),
         Dependency::Kv("CACHE"),
         Dependency::R2("SCORES_BUCKET"),
+        Dependency::Worker {
+            binding: API_BINDING,
+            name: "api",
+        },
     ],
     capabilities: &[Capability::Ai("AI"), Capability::Browser("BROWSER")],
 };

@@ -5,11 +5,8 @@
 mod coordinator;
 
 use mirubato_core::ApiError;
-use mirubato_core::jwt::TokenType;
-use mirubato_edge::auth::session_signer;
-use mirubato_edge::{
-    Dependency, EdgeError, INTERNAL_HOST, RequestContext, Router, Service, now, serve,
-};
+use mirubato_edge::auth::{API_BINDING, authenticate_token};
+use mirubato_edge::{Dependency, EdgeError, RequestContext, Router, Service, serve};
 use worker::{Context, Env, Method, Request, RequestInit, Response, event};
 
 pub use coordinator::SyncCoordinator;
@@ -18,7 +15,7 @@ static SERVICE: Service = Service {
     name: "sync",
     version: env!("CARGO_PKG_VERSION"),
     dependencies: &[Dependency::Worker {
-        binding: "API",
+        binding: API_BINDING,
         name: "api",
     }],
     capabilities: &[],
@@ -47,31 +44,9 @@ async fn connect(ctx: RequestContext) -> Result<Response, EdgeError> {
     let (Some(user_id), Some(token)) = (ctx.query("userId"), ctx.query("token")) else {
         return Err(ApiError::validation("Missing userId or token").into());
     };
-    let claims = session_signer(&ctx)?
-        .verify(&token, TokenType::Access, now())
-        .map_err(|_| ApiError::Unauthorized("Invalid or expired token".into()))?;
+    let claims = authenticate_token(&ctx, &token).await?;
     if claims.sub != user_id {
         return Err(ApiError::Forbidden("User ID mismatch".into()).into());
-    }
-    // Revocations (logout, account deletion) are the api's to know.
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post).with_body(Some(
-        serde_json::json!({ "token": token }).to_string().into(),
-    ));
-    let verdict = ctx
-        .env
-        .service("API")?
-        .fetch(
-            format!("https://{INTERNAL_HOST}/internal/auth/verify"),
-            Some(init),
-        )
-        .await?;
-    match verdict.status_code() {
-        200 => {}
-        401 => return Err(ApiError::Unauthorized("Invalid or expired token".into()).into()),
-        status => {
-            return Err(ApiError::Unavailable(format!("token check answered {status}")).into());
-        }
     }
     let upgrade = ctx.header("Upgrade").unwrap_or_default();
     if !upgrade.eq_ignore_ascii_case("websocket") {

@@ -22,7 +22,7 @@ async fn get_json(url: &str) -> (u16, reqwest::header::HeaderMap, Value) {
 /// Dependency checks each worker must report, by key.
 fn expected_dependencies(worker: Worker) -> &'static [&'static str] {
     match worker {
-        Worker::Api => &["database", "kvStore"],
+        Worker::Api => &["database", "kvStore", "storage"],
         Worker::Sync => &["api"],
         Worker::Scores | Worker::Dictionary => &["database", "kvStore", "storage", "api"],
         Worker::Frontend => &["assets"],

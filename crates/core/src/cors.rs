@@ -4,9 +4,9 @@
 /// Methods a browser may use cross-origin.
 pub const ALLOWED_METHODS: &str = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
 /// Request headers a browser may send cross-origin.
-pub const ALLOWED_HEADERS: &str = "Content-Type, Authorization, X-Device-ID, X-Idempotency-Key, X-Request-Id, X-Service-Name, X-Service-Token";
+pub const ALLOWED_HEADERS: &str = "Content-Type, Authorization, X-Device-ID, X-Idempotency-Key, X-Request-Id, X-Service-Name, X-Service-Token, Range, If-None-Match, X-Recording-Duration-Ms, X-Recording-Entry-Id, X-Recording-Title";
 /// Response headers a browser script may read.
-pub const EXPOSED_HEADERS: &str = "Content-Length, X-Request-Id, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, X-Idempotent-Replay, ETag";
+pub const EXPOSED_HEADERS: &str = "Content-Length, X-Request-Id, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, X-Idempotent-Replay, ETag, Content-Range, Accept-Ranges";
 /// How long a browser may cache a preflight answer.
 pub const PREFLIGHT_MAX_AGE_SECS: u32 = 86_400;
 

@@ -15,7 +15,9 @@ pub enum ErrorCode {
     MethodNotAllowed,
     Conflict,
     PayloadTooLarge,
+    QuotaExceeded,
     UnsupportedMediaType,
+    RangeNotSatisfiable,
     RateLimited,
     InternalError,
     ServiceUnavailable,
@@ -49,8 +51,18 @@ pub enum ApiError {
     PayloadTooLarge { limit_bytes: u64 },
     #[error("Too many items in one request: {count} (limit {limit})")]
     TooManyItems { limit: usize, count: usize },
+    #[error(
+        "Storage quota exceeded: {used_bytes} of {quota_bytes} bytes used, {requested_bytes} more requested"
+    )]
+    QuotaExceeded {
+        used_bytes: u64,
+        requested_bytes: u64,
+        quota_bytes: u64,
+    },
     #[error("{0}")]
     UnsupportedMediaType(String),
+    #[error("The requested range is not within the file ({size} bytes)")]
+    RangeNotSatisfiable { size: u64 },
     #[error("Too many requests; retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
     #[error("Service unavailable")]
@@ -83,8 +95,11 @@ impl ApiError {
             Self::NotFound(_) => 404,
             Self::MethodNotAllowed { .. } => 405,
             Self::Conflict(_) => 409,
-            Self::PayloadTooLarge { .. } | Self::TooManyItems { .. } => 413,
+            Self::PayloadTooLarge { .. }
+            | Self::TooManyItems { .. }
+            | Self::QuotaExceeded { .. } => 413,
             Self::UnsupportedMediaType(_) => 415,
+            Self::RangeNotSatisfiable { .. } => 416,
             Self::RateLimited { .. } => 429,
             Self::Internal(_) => 500,
             Self::Unavailable(_) => 503,
@@ -100,7 +115,9 @@ impl ApiError {
             Self::MethodNotAllowed { .. } => ErrorCode::MethodNotAllowed,
             Self::Conflict(_) => ErrorCode::Conflict,
             Self::PayloadTooLarge { .. } | Self::TooManyItems { .. } => ErrorCode::PayloadTooLarge,
+            Self::QuotaExceeded { .. } => ErrorCode::QuotaExceeded,
             Self::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
+            Self::RangeNotSatisfiable { .. } => ErrorCode::RangeNotSatisfiable,
             Self::RateLimited { .. } => ErrorCode::RateLimited,
             Self::Internal(_) => ErrorCode::InternalError,
             Self::Unavailable(_) => ErrorCode::ServiceUnavailable,
@@ -122,6 +139,9 @@ impl ApiError {
                 vec![("Retry-After", retry_after_secs.to_string())]
             }
             Self::MethodNotAllowed { allowed, .. } => vec![("Allow", allowed.join(", "))],
+            Self::RangeNotSatisfiable { size } => {
+                vec![("Content-Range", format!("bytes */{size}"))]
+            }
             _ => Vec::new(),
         }
     }
@@ -132,6 +152,7 @@ impl ApiError {
             Self::MethodNotAllowed { allowed, .. } => {
                 Some(serde_json::json!({ "allowed": allowed }))
             }
+            Self::RangeNotSatisfiable { size } => Some(serde_json::json!({ "size": size })),
             Self::PayloadTooLarge { limit_bytes } => {
                 Some(serde_json::json!({ "limitBytes": limit_bytes }))
             }
@@ -141,6 +162,15 @@ impl ApiError {
             Self::RateLimited { retry_after_secs } => {
                 Some(serde_json::json!({ "retryAfter": retry_after_secs }))
             }
+            Self::QuotaExceeded {
+                used_bytes,
+                requested_bytes,
+                quota_bytes,
+            } => Some(serde_json::json!({
+                "usedBytes": used_bytes,
+                "requestedBytes": requested_bytes,
+                "quotaBytes": quota_bytes,
+            })),
             _ => None,
         };
         ErrorEnvelope {

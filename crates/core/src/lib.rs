@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod byte_serving;
 pub mod config;
 pub mod cookies;
 pub mod cors;
@@ -15,6 +16,7 @@ pub mod jwt;
 pub mod metrics;
 pub mod practice;
 pub mod preferences;
+pub mod recordings;
 pub mod request;
 pub mod score_id;
 pub mod sync;

@@ -5,12 +5,14 @@
 pub mod auth;
 mod error;
 mod health;
+mod objects;
 mod observe;
 mod pipeline;
 mod respond;
 mod router;
 
 pub use error::EdgeError;
+pub use objects::{Served, serve_object};
 pub use pipeline::{Capability, Dependency, Service, serve};
 pub use respond::{json, json_with_status, rebuild_with_headers};
 pub use router::{INTERNAL_HOST, RequestContext, Router};

@@ -18,7 +18,7 @@ use crate::session::{
     set_session_cookies,
 };
 use crate::store::{SignIn, consume_token, delete_user, find_user, record_sign_in};
-use crate::{CACHE, DB, google, mail::Mailer};
+use crate::{CACHE, DB, google, mail::Mailer, recordings};
 
 /// Sign-in attempts per client address per minute (Workers Rate Limiting binding).
 const AUTH_LIMITER: &str = "AUTH_LIMITER";
@@ -196,14 +196,20 @@ pub async fn me(ctx: RequestContext) -> Result<Response, EdgeError> {
     let user = find_user(&ctx.env.d1(DB)?, &claims.sub)
         .await?
         .ok_or_else(|| ApiError::Unauthorized("This account no longer exists".into()))?;
-    json(&user)
+    let mut body = serde_json::to_value(&user).map_err(ApiError::internal)?;
+    body["recordingStorage"] =
+        recordings::storage_summary(&ctx.env, &ctx.env.d1(DB)?, &claims.sub).await?;
+    json(&body)
 }
 
 #[utoipa::path(delete, path = "/api/user/me", security(("bearer" = [])),
     responses((status = 200, body = MessageResponse), (status = 401)))]
 pub async fn delete_me(ctx: RequestContext) -> Result<Response, EdgeError> {
     let claims = authenticate(&ctx).await?;
-    delete_user(&ctx.env.d1(DB)?, &claims.sub).await?;
+    let db = ctx.env.d1(DB)?;
+    // Objects first: if that fails, the account is still there to retry the deletion.
+    recordings::delete_all(&ctx.env, &db, &claims.sub).await?;
+    delete_user(&db, &claims.sub).await?;
     let kv = ctx.env.kv(CACHE)?;
     revoke_user(&kv, &claims.sub, now()).await?;
     revoke_access(&kv, &claims).await?;

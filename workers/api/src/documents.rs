@@ -201,6 +201,18 @@ pub async fn apply_writes(
     writes: Vec<IncomingWrite>,
     now: &str,
 ) -> Result<WriteOutcome, EdgeError> {
+    apply_writes_with(db, user_id, writes, now, Vec::new()).await
+}
+
+/// [`apply_writes`], with `extra` statements run in the same transaction (rows that belong
+/// with the documents, such as a recording's storage record).
+pub async fn apply_writes_with(
+    db: &D1Database,
+    user_id: &str,
+    writes: Vec<IncomingWrite>,
+    now: &str,
+    extra: Vec<D1PreparedStatement>,
+) -> Result<WriteOutcome, EdgeError> {
     let keys: Vec<DocumentKey> = writes
         .iter()
         .map(|write| (write.entity_type, write.entity_id.clone()))
@@ -232,6 +244,8 @@ pub async fn apply_writes(
     if !chunk.is_empty() {
         statements.push(upsert_chunk(db, user_id, &chunk, count - chunk_start, now)?);
     }
+    let upserts = 1..statements.len();
+    statements.extend(extra);
     statements.push(query!(
         db,
         "SELECT last_seq FROM sync_state WHERE user_id = ?1",
@@ -249,7 +263,7 @@ pub async fn apply_writes(
         .and_then(|rows| rows.into_iter().next())
         .map(|row| row.last_seq)
         .ok_or_else(|| ApiError::internal("push batch returned no seq"))?;
-    let written: usize = results[1..results.len() - 1]
+    let written: usize = results[upserts]
         .iter()
         .filter_map(|result| result.meta().ok().flatten().and_then(|meta| meta.changes))
         .sum();
@@ -322,7 +336,20 @@ pub async fn write_and_notify(
     writes: Vec<IncomingWrite>,
     now: &str,
 ) -> Result<WriteOutcome, EdgeError> {
-    let outcome = apply_writes(db, user_id, writes, now).await?;
+    write_and_notify_with(ctx, db, user_id, writes, now, Vec::new()).await
+}
+
+/// [`write_and_notify`] with extra statements in the write's transaction
+/// (see [`apply_writes_with`]).
+pub async fn write_and_notify_with(
+    ctx: &RequestContext,
+    db: &D1Database,
+    user_id: &str,
+    writes: Vec<IncomingWrite>,
+    now: &str,
+    extra: Vec<D1PreparedStatement>,
+) -> Result<WriteOutcome, EdgeError> {
+    let outcome = apply_writes_with(db, user_id, writes, now, extra).await?;
     let changes = outcome.changes();
     if !changes.is_empty()
         && let Ok(sync) = ctx.env.service(SYNC)

@@ -9,6 +9,7 @@ mod google;
 mod mail;
 mod pieces;
 mod preferences;
+mod recordings;
 mod repertoire;
 mod session;
 mod store;
@@ -16,12 +17,16 @@ mod sync;
 mod templates;
 
 use mirubato_edge::{Dependency, Router, Service, serve};
-use worker::{Context, Env, Request, Response, event};
+use worker::{Context, Env, Request, Response, ScheduleContext, ScheduledEvent, event};
 
 static SERVICE: Service = Service {
     name: "api",
     version: env!("CARGO_PKG_VERSION"),
-    dependencies: &[Dependency::D1("DB"), Dependency::Kv("CACHE")],
+    dependencies: &[
+        Dependency::D1("DB"),
+        Dependency::Kv("CACHE"),
+        Dependency::R2(recordings::RECORDINGS),
+    ],
     capabilities: &[],
 };
 
@@ -71,6 +76,49 @@ fn routes() -> Router {
         .post("/api/templates/adopt", templates::adopt_template)
         .get("/api/autocomplete/composers", autocomplete::composers)
         .get("/api/autocomplete/pieces", autocomplete::pieces)
+        .get("/api/recordings", recordings::list)
+        .post("/api/recordings", recordings::upload)
+        .post("/api/recordings/uploads", recordings::create_upload)
+        .get(
+            "/api/recordings/uploads/{uploadId}",
+            recordings::upload_status,
+        )
+        .delete(
+            "/api/recordings/uploads/{uploadId}",
+            recordings::abort_upload,
+        )
+        .put(
+            "/api/recordings/uploads/{uploadId}/parts/{partNumber}",
+            recordings::upload_part,
+        )
+        .post(
+            "/api/recordings/uploads/{uploadId}/complete",
+            recordings::complete_upload,
+        )
+        .get("/api/recordings/{id}", recordings::get)
+        .patch("/api/recordings/{id}", recordings::update)
+        .delete("/api/recordings/{id}", recordings::remove)
+        .get("/api/recordings/{id}/audio", recordings::audio)
+}
+
+/// Abandoned multipart uploads aborted per cron run (bounded, so one run stays short).
+const ABANDONED_UPLOADS_PER_RUN: u32 = 100;
+
+/// The api's maintenance cron (`[triggers] crons` in wrangler/api.toml).
+#[event(scheduled)]
+async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    let outcome = recordings::abort_abandoned_uploads(&env, ABANDONED_UPLOADS_PER_RUN).await;
+    let line = match outcome {
+        Ok(aborted) => serde_json::json!({
+            "level": "info", "message": "cron finished", "cron": event.cron(),
+            "job": "abort-abandoned-uploads", "aborted": aborted,
+        }),
+        Err(err) => serde_json::json!({
+            "level": "error", "message": "cron failed", "cron": event.cron(),
+            "job": "abort-abandoned-uploads", "error": err.to_string(),
+        }),
+    };
+    worker::console_log!("{line}");
 }
 
 #[event(fetch)]

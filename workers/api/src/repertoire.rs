@@ -14,10 +14,10 @@ use mirubato_core::sync::merge::IncomingWrite;
 use mirubato_edge::{EdgeError, RequestContext, json, json_with_status, now};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use worker::{D1Database, Response, query};
+use worker::{D1Database, D1PreparedStatement, Response, query};
 
 use crate::DB;
-use crate::documents::{stored_documents, write_and_notify};
+use crate::documents::{stored_documents, write_and_notify_with};
 use crate::session::authenticate;
 
 /// The instant of a request, and its stored form.
@@ -134,7 +134,19 @@ pub(crate) async fn store(
     writes: Vec<IncomingWrite>,
     now: &str,
 ) -> Result<i64, EdgeError> {
-    let outcome = write_and_notify(ctx, db, user_id, writes, now).await?;
+    store_with(ctx, db, user_id, writes, now, Vec::new()).await
+}
+
+/// [`store`] with extra statements in the same transaction.
+pub(crate) async fn store_with(
+    ctx: &RequestContext,
+    db: &D1Database,
+    user_id: &str,
+    writes: Vec<IncomingWrite>,
+    now: &str,
+    extra: Vec<D1PreparedStatement>,
+) -> Result<i64, EdgeError> {
+    let outcome = write_and_notify_with(ctx, db, user_id, writes, now, extra).await?;
     if !outcome.stale.is_empty() {
         return Err(ApiError::Conflict(
             "The data changed concurrently; reload and try again".into(),

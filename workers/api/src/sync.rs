@@ -425,8 +425,7 @@ pub async fn internal_apply(mut ctx: RequestContext) -> Result<Response, EdgeErr
             message,
             details: Some(json!({ "index": index })),
         };
-        let kind = EntityType::parse(&item.entity_type)
-            .ok_or_else(|| invalid(format!("{} is not a document type", item.entity_type)))?;
+        let kind = EntityType::parse_client_write(&item.entity_type).map_err(invalid)?;
         let document = mirubato_core::sync::entities::normalize_document(kind, item.document)
             .map_err(|err| invalid(format!("Invalid {}: {err}", kind.as_str())))?;
         let write =

@@ -186,7 +186,7 @@ mod tests {
 }
 
 /// Tells "absent" (`None`) from "null" (`Some(None)`) in partial updates, where null clears.
-pub(crate) fn double_option<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+pub fn double_option<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
 where
     D: serde::Deserializer<'de>,
     T: serde::Deserialize<'de>,

@@ -10,6 +10,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, SecondsFormat, Utc, 
 use serde_json::{Map, Value};
 
 use super::EntityType;
+use crate::recordings::{AudioType, MAX_RECORDING_DURATION_MS, MAX_WAVEFORM_PEAKS};
 use crate::score_id::{generate_score_id, normalize_existing_score_id};
 
 /// Largest stored document (its serialized JSON), before and after normalisation.
@@ -98,6 +99,7 @@ pub fn normalize_document(entity: EntityType, document: Value) -> Result<Value> 
         EntityType::PracticePlan => practice_plan(&mut doc)?,
         EntityType::PlanOccurrence => plan_occurrence(&mut doc)?,
         EntityType::PlanTemplate => plan_template(&mut doc)?,
+        EntityType::Recording => recording(&mut doc)?,
         EntityType::RepertoireItem | EntityType::UserPreferences => {}
     }
     let normalized = Value::Object(map);
@@ -252,6 +254,25 @@ fn plan_occurrence(doc: &mut Fields) -> Result<()> {
 fn plan_template(doc: &mut Fields) -> Result<()> {
     doc.text("title", Need::Required, MAX_TITLE_CHARS)?;
     doc.one_of("visibility", Need::Optional, TEMPLATE_VISIBILITIES)
+}
+
+fn recording(doc: &mut Fields) -> Result<()> {
+    doc.id("entryId", Need::Optional)?;
+    doc.text("title", Need::Optional, MAX_TITLE_CHARS)?;
+    doc.integer("durationMs", Need::Required, 0, MAX_RECORDING_DURATION_MS)?;
+    doc.one_of("contentType", Need::Required, &AudioType::NAMES)?;
+    doc.integer("size", Need::Required, 1, i64::MAX)?;
+    doc.instant("createdAt", Need::Optional, Epoch::Reject)?;
+    if let Some(peaks) = doc.array("peaks", MAX_WAVEFORM_PEAKS)?
+        && let Some(index) = peaks.iter().position(|peak| {
+            !peak
+                .as_f64()
+                .is_some_and(|peak| (0.0..=1.0).contains(&peak))
+        })
+    {
+        return Err(doc.error(&format!("peaks[{index}]"), "must be a number from 0 to 1"));
+    }
+    Ok(())
 }
 
 /// Repertoire items are keyed by their score: the id defaults to the normalised `scoreId`.
@@ -735,16 +756,6 @@ mod tests {
     use proptest::prelude::*;
     use serde_json::json;
 
-    const ALL_TYPES: [EntityType; 7] = [
-        EntityType::LogbookEntry,
-        EntityType::Goal,
-        EntityType::PracticePlan,
-        EntityType::PlanOccurrence,
-        EntityType::PlanTemplate,
-        EntityType::RepertoireItem,
-        EntityType::UserPreferences,
-    ];
-
     fn ok(entity: EntityType, document: Value) -> Value {
         match normalize_document(entity, document) {
             Ok(normalized) => normalized,
@@ -866,6 +877,35 @@ mod tests {
             "authorId": "user_1",
             "updatedAt": "2026-01-05T18:31:00.000Z"
         })
+    }
+
+    fn recording() -> Value {
+        json!({
+            "id": "rec_1",
+            "entryId": "entry_1",
+            "title": "Etude, slow",
+            "durationMs": 3000,
+            "contentType": "audio/webm",
+            "size": 48_213,
+            "createdAt": "2026-01-02T03:04:05.000Z",
+            "peaks": [0.0, 0.25, 1.0],
+            "updatedAt": "2026-01-02T03:04:05.000Z"
+        })
+    }
+
+    #[test]
+    fn recordings_check_type_duration_size_and_peaks() {
+        assert_eq!(ok(EntityType::Recording, recording()), recording());
+        for (patch, field) in [
+            (json!({"contentType": "video/mp4"}), "contentType"),
+            (json!({"durationMs": -1}), "durationMs"),
+            (json!({"size": 0}), "size"),
+            (json!({"peaks": [0.5, 1.5]}), "peaks[1]"),
+            (json!({"peaks": vec![0.5; 2_001]}), "peaks"),
+            (json!({"entryId": "no spaces"}), "entryId"),
+        ] {
+            refused_at(EntityType::Recording, with(recording(), patch), field);
+        }
     }
 
     fn repertoire() -> Value {
@@ -997,7 +1037,7 @@ mod tests {
 
     #[test]
     fn tombstones_need_only_an_id_and_a_clock() {
-        for entity in ALL_TYPES {
+        for entity in EntityType::ALL {
             let out = ok(
                 entity,
                 json!({"id": "doc_1", "deletedAt": "2026-01-02T03:04:05.678Z"}),
@@ -1045,7 +1085,7 @@ mod tests {
 
     #[test]
     fn documents_must_be_objects_with_valid_ids_and_clocks() {
-        for entity in ALL_TYPES {
+        for entity in EntityType::ALL {
             let err = refused(entity, json!(["not", "an", "object"]));
             assert_eq!(
                 (err.field.as_str(), err.message.as_str()),
@@ -1413,6 +1453,7 @@ mod tests {
             (EntityType::PlanOccurrence, occurrence()),
             (EntityType::PlanTemplate, template()),
             (EntityType::RepertoireItem, repertoire()),
+            (EntityType::Recording, recording()),
         ];
         for (entity, doc) in docs {
             let once = ok(entity, doc);
@@ -1581,6 +1622,7 @@ mod tests {
             (EntityType::PlanOccurrence, occurrence()),
             (EntityType::PlanTemplate, template()),
             (EntityType::RepertoireItem, repertoire()),
+            (EntityType::Recording, recording()),
         ];
         (proptest::sample::select(bases), any_json()).prop_map(|((entity, base), patch)| {
             let patch = match patch {
@@ -1610,7 +1652,7 @@ mod tests {
 
         #[test]
         fn arbitrary_json_never_panics_and_results_are_stable(doc in any_json()) {
-            for entity in ALL_TYPES {
+            for entity in EntityType::ALL {
                 if let Ok(once) = normalize_document(entity, doc.clone()) {
                     prop_assert_eq!(normalize_document(entity, once.clone()), Ok(once));
                 }

@@ -18,10 +18,12 @@ pub enum EntityType {
     PlanTemplate,
     RepertoireItem,
     UserPreferences,
+    /// A practice recording's metadata; the audio itself is in R2 (`/api/recordings`).
+    Recording,
 }
 
 impl EntityType {
-    pub const ALL: [EntityType; 7] = [
+    pub const ALL: [EntityType; 8] = [
         Self::LogbookEntry,
         Self::Goal,
         Self::PracticePlan,
@@ -29,6 +31,7 @@ impl EntityType {
         Self::PlanTemplate,
         Self::RepertoireItem,
         Self::UserPreferences,
+        Self::Recording,
     ];
 
     /// The stored name (`sync_data.entity_type`).
@@ -46,6 +49,7 @@ impl EntityType {
             Self::PlanTemplate => "planTemplates",
             Self::RepertoireItem => "repertoireItems",
             Self::UserPreferences => "userPreferences",
+            Self::Recording => "recordings",
         }
     }
 
@@ -62,6 +66,25 @@ impl EntityType {
             Self::PlanTemplate => "plan_template",
             Self::RepertoireItem => "repertoire_item",
             Self::UserPreferences => "user_preferences",
+            Self::Recording => "recording",
+        }
+    }
+
+    /// Whether devices may write this type through push, batch or the socket. Recording
+    /// metadata describes an object only the server stores, so only `/api/recordings` writes it.
+    pub fn accepts_client_writes(self) -> bool {
+        self != Self::Recording
+    }
+
+    /// The type named by a client's write, if it is one clients may write.
+    pub fn parse_client_write(name: &str) -> Result<Self, String> {
+        match Self::parse(name) {
+            Some(kind) if kind.accepts_client_writes() => Ok(kind),
+            Some(kind) => Err(format!(
+                "{} documents are written only by the server (use /api/recordings)",
+                kind.as_str()
+            )),
+            None => Err(format!("{name} is not a known document type")),
         }
     }
 }

@@ -102,13 +102,20 @@ pub fn validate_push(
     }
     let mut writes = Vec::with_capacity(total);
     for (bucket, documents) in request.changes {
-        let entity = EntityType::from_bucket(&bucket).ok_or_else(|| ApiError::Validation {
-            message: format!(
-                "changes.{bucket} is not a known list (expected one of {})",
-                EntityType::ALL.map(EntityType::bucket).join(", ")
-            ),
-            details: Some(serde_json::json!({ "field": format!("changes.{bucket}") })),
-        })?;
+        let entity = EntityType::from_bucket(&bucket)
+            .filter(|kind| kind.accepts_client_writes())
+            .ok_or_else(|| ApiError::Validation {
+                message: format!(
+                    "changes.{bucket} is not a list devices write (expected one of {})",
+                    EntityType::ALL
+                        .into_iter()
+                        .filter(|kind| kind.accepts_client_writes())
+                        .map(EntityType::bucket)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                details: Some(serde_json::json!({ "field": format!("changes.{bucket}") })),
+            })?;
         for (index, document) in documents.into_iter().enumerate() {
             let at = |field: &str| {
                 if field.is_empty() {
@@ -186,8 +193,8 @@ pub fn validate_batch(
             message: format!("Invalid document: {}: {message}", at(field)),
             details: Some(serde_json::json!({ "field": at(field), "index": index })),
         };
-        let kind = EntityType::parse(&entity.entity_type)
-            .ok_or_else(|| invalid("type", "is not a known document type"))?;
+        let kind = EntityType::parse_client_write(&entity.entity_type)
+            .map_err(|reason| invalid("type", &reason))?;
         let Value::Object(mut data) = entity.data else {
             return Err(invalid("data", "must be an object"));
         };

@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+use crate::analytics::DataPoint;
+
 /// Longest client-supplied request id we echo back.
 const MAX_REQUEST_ID_LEN: usize = 128;
 
@@ -39,6 +41,10 @@ pub struct RequestLog<'a> {
     pub timestamp: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<&'a str>,
+    /// The Analytics Engine data point written for this request (also logged, since local
+    /// development drops the writes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub analytics: Option<&'a DataPoint>,
 }
 
 impl RequestLog<'_> {

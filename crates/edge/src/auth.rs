@@ -42,9 +42,11 @@ pub fn verify_access(ctx: &RequestContext) -> Result<Claims, ApiError> {
 }
 
 fn verify_token(ctx: &RequestContext, token: &str) -> Result<Claims, ApiError> {
-    session_signer(ctx)?
+    let claims = session_signer(ctx)?
         .verify(token, TokenType::Access, now())
-        .map_err(|_| refused())
+        .map_err(|_| refused())?;
+    ctx.identify(&claims.sub);
+    Ok(claims)
 }
 
 /// The caller, for workers other than the api: the token is verified here, then the api is

@@ -2,9 +2,10 @@
 
 use std::cell::RefCell;
 
+use mirubato_core::analytics::{DataPoint, event_point};
 use mirubato_core::metrics::{BuildInfo, MetricsRegistry};
 use mirubato_core::request::RequestLog;
-use worker::Response;
+use worker::{AnalyticsEngineDataPointBuilder, Env, Response};
 
 use crate::pipeline::Service;
 use crate::{EdgeError, RequestContext, now, now_ms};
@@ -21,10 +22,70 @@ pub(crate) struct RequestRecord<'a> {
     pub status: u16,
     pub duration_ms: f64,
     pub error: Option<&'a str>,
+    pub analytics: &'a DataPoint,
 }
 
-/// Counts the request and writes its one structured log line.
-pub(crate) fn record(service: &Service, record: &RequestRecord<'_>) {
+/// The dataset binding every worker declares.
+const ANALYTICS: &str = "ANALYTICS";
+
+/// Writes a data point to Analytics Engine when the binding exists (it is a no-op locally).
+fn write_point(env: &Env, point: &DataPoint) {
+    let Ok(dataset) = env.analytics_engine(ANALYTICS) else {
+        return;
+    };
+    let indexes: Vec<&str> = point.indexes.iter().map(String::as_str).collect();
+    let written = AnalyticsEngineDataPointBuilder::new()
+        .indexes(indexes)
+        .blobs(point.blobs.iter().map(String::as_str))
+        .doubles(point.doubles.iter().copied())
+        .write_to(&dataset);
+    if let Err(err) = written {
+        worker::console_error!("analytics write failed: {err}");
+    }
+}
+
+/// The keyed hash of a user id for analytics; the key is the session secret, so the hash
+/// means nothing outside this deployment.
+pub(crate) fn user_hash(env: &Env, user_id: &str) -> Option<String> {
+    let key = env
+        .secret("JWT_SECRET")
+        .map(|secret| secret.to_string())
+        .or_else(|_| env.var("JWT_SECRET").map(|var| var.to_string()))
+        .ok()?;
+    Some(mirubato_core::analytics::user_hash(&key, user_id))
+}
+
+/// Records a domain event (`entry_logged`, `sync_frame_applied`, …): an Analytics Engine
+/// data point, and the same record in a log line.
+pub fn event(ctx: &RequestContext, name: &str, details: &[&str], doubles: &[f64]) {
+    let user_hash = ctx
+        .observed
+        .borrow()
+        .user_id
+        .as_deref()
+        .and_then(|user_id| user_hash(&ctx.env, user_id));
+    let point = event_point(
+        ctx.service.name,
+        name,
+        user_hash.as_deref(),
+        details,
+        doubles,
+    );
+    write_point(&ctx.env, &point);
+    let line = serde_json::json!({
+        "level": "info",
+        "message": "event",
+        "event": name,
+        "service": ctx.service.name,
+        "requestId": ctx.request_id,
+        "analytics": point,
+    });
+    worker::console_log!("{line}");
+}
+
+/// Counts the request, writes its data point and its one structured log line.
+pub(crate) fn record(service: &Service, env: &Env, record: &RequestRecord<'_>) {
+    write_point(env, record.analytics);
     METRICS.with(|metrics| {
         metrics.borrow_mut().record(
             record.route.unwrap_or("unmatched"),
@@ -46,6 +107,7 @@ pub(crate) fn record(service: &Service, record: &RequestRecord<'_>) {
         duration_ms: record.duration_ms,
         timestamp: &timestamp,
         error: record.error,
+        analytics: Some(record.analytics),
     };
     if let Ok(json) = serde_json::to_string(&line) {
         worker::console_log!("{json}");

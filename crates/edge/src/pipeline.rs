@@ -1,14 +1,15 @@
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 use std::rc::Rc;
 
 use mirubato_core::ApiError;
+use mirubato_core::analytics::{RequestFacts, request_point};
 use mirubato_core::config::ServiceConfig;
 use mirubato_core::cors::CorsPolicy;
 use mirubato_core::request::request_id;
 use worker::{Context, Env, Method, Request, Response};
 
 use crate::respond::{error_response, rebuild_with_headers};
-use crate::router::{RequestContext, Router};
+use crate::router::{Observed, RequestContext, Router};
 use crate::{health, now_ms, observe};
 
 /// A binding the worker cannot work without; `/health` touches each one.
@@ -64,14 +65,22 @@ pub async fn serve(
     let method = req.method();
     let path = req.path();
     let origin = req.headers().get("Origin")?;
+    let country = req.cf().and_then(|cf| cf.country());
+    let request_bytes = content_length(req.headers());
     let is_preflight =
         method == Method::Options && req.headers().has("Access-Control-Request-Method")?;
+    let observed = Rc::new(RefCell::new(Observed::default()));
 
     let config = ServiceConfig::from_lookup(|key| env.var(key).ok().map(|var| var.to_string()));
     let allowed_origins = config
         .as_ref()
         .map(|config| config.allowed_origins.clone())
         .unwrap_or_default();
+    let build_sha = config
+        .as_ref()
+        .ok()
+        .and_then(|config| config.build_sha.clone());
+    let observer = env.clone();
     let (route, result) = match config {
         Err(err) => (None, Err(ApiError::internal(err).into())),
         Ok(_) if is_preflight => (Some("preflight"), Ok(Response::empty()?.with_status(204))),
@@ -87,14 +96,17 @@ pub async fn serve(
                 Rc::new(config),
                 service,
                 request_id.clone(),
+                observed.clone(),
             );
             let dispatch = router.dispatch(ctx).await;
             (dispatch.route, dispatch.result)
         }
     };
+    let user_id = observed.borrow_mut().user_id.take();
     finish(
         FinishArgs {
             service,
+            env: &observer,
             request_id: &request_id,
             method: &method,
             path: &path,
@@ -102,10 +114,32 @@ pub async fn serve(
             allowed_origins: &allowed_origins,
             preflight: is_preflight,
             started,
+            build_sha: build_sha.as_deref(),
+            country: country.as_deref(),
+            request_bytes,
+            user_id: user_id.as_deref(),
         },
         route,
         result,
     )
+}
+
+/// Bytes of a response body: known for bodies built here, from `Content-Length` for streams.
+fn response_bytes(response: &Response) -> u64 {
+    match response.body() {
+        worker::ResponseBody::Body(bytes) => bytes.len() as u64,
+        worker::ResponseBody::Empty => 0,
+        worker::ResponseBody::Stream(_) => content_length(response.headers()),
+    }
+}
+
+fn content_length(headers: &worker::Headers) -> u64 {
+    headers
+        .get("Content-Length")
+        .ok()
+        .flatten()
+        .and_then(|value| value.trim().parse().ok())
+        .unwrap_or(0)
 }
 
 fn with_builtins(router: Router) -> Router {
@@ -118,6 +152,7 @@ fn with_builtins(router: Router) -> Router {
 
 struct FinishArgs<'a> {
     service: &'static Service,
+    env: &'a Env,
     request_id: &'a str,
     method: &'a Method,
     path: &'a str,
@@ -125,6 +160,10 @@ struct FinishArgs<'a> {
     allowed_origins: &'a [String],
     preflight: bool,
     started: f64,
+    build_sha: Option<&'a str>,
+    country: Option<&'a str>,
+    request_bytes: u64,
+    user_id: Option<&'a str>,
 }
 
 fn finish(
@@ -139,26 +178,58 @@ fn finish(
             (error_response(&err)?, err.log_reason().map(str::to_string))
         }
     };
+    let duration_ms = now_ms() - args.started;
     let mut extra = CorsPolicy::new(args.allowed_origins).headers(args.origin, args.preflight);
     extra.push(("X-Request-Id", args.request_id.to_string()));
     extra.push(("Vary", "Origin".to_string()));
+    extra.push((
+        "X-Worker-Version",
+        worker_version(args.service, args.build_sha),
+    ));
+    extra.push(("X-Processing-Time", format!("{duration_ms:.0}ms")));
     // A WebSocket upgrade is passed through untouched: its socket lives in the original.
     let response = if response.status_code() == 101 {
         response
     } else {
         rebuild_with_headers(response, &extra)?
     };
+    let cache_status = response.headers().get("X-Cache-Status").ok().flatten();
+    let user_hash = args
+        .user_id
+        .and_then(|user_id| observe::user_hash(args.env, user_id));
+    let point = request_point(&RequestFacts {
+        worker: args.service.name,
+        route,
+        method: args.method.as_ref(),
+        status: response.status_code(),
+        cache_status: cache_status.as_deref(),
+        country: args.country,
+        user_hash: user_hash.as_deref(),
+        duration_ms,
+        request_bytes: args.request_bytes,
+        response_bytes: response_bytes(&response),
+    });
     observe::record(
         args.service,
+        args.env,
         &observe::RequestRecord {
             request_id: args.request_id,
             method: args.method.as_ref(),
             path: args.path,
             route,
             status: response.status_code(),
-            duration_ms: now_ms() - args.started,
+            duration_ms,
             error: failure.as_deref(),
+            analytics: &point,
         },
     );
     Ok(response)
+}
+
+/// `X-Worker-Version`: the crate version and, when the deploy stamped it, the git sha.
+fn worker_version(service: &Service, build_sha: Option<&str>) -> String {
+    match build_sha {
+        Some(sha) => format!("{}+{sha}", service.version),
+        None => service.version.to_string(),
+    }
 }

@@ -1,3 +1,4 @@
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -27,6 +28,14 @@ pub struct RequestContext {
     pub service: &'static Service,
     pub request_id: String,
     params: HashMap<String, String>,
+    /// What handlers learn that the request's log line and data point report.
+    pub(crate) observed: Rc<RefCell<Observed>>,
+}
+
+/// Facts a handler learns about its request, read back by the pipeline when it finishes.
+#[derive(Debug, Default)]
+pub(crate) struct Observed {
+    pub user_id: Option<String>,
 }
 
 impl RequestContext {
@@ -37,6 +46,7 @@ impl RequestContext {
         config: Rc<ServiceConfig>,
         service: &'static Service,
         request_id: String,
+        observed: Rc<RefCell<Observed>>,
     ) -> Self {
         Self {
             req,
@@ -46,7 +56,13 @@ impl RequestContext {
             service,
             request_id,
             params: HashMap::new(),
+            observed,
         }
+    }
+
+    /// Records who is calling, for the request's analytics (as a keyed hash, never raw).
+    pub fn identify(&self, user_id: &str) {
+        self.observed.borrow_mut().user_id = Some(user_id.to_string());
     }
 
     /// A path parameter of the matched route (`/api/scores/{id}` → `param("id")`).

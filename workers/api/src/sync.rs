@@ -238,11 +238,24 @@ pub async fn push(mut ctx: RequestContext) -> Result<Response, EdgeError> {
         })?;
     let writes = validate_push(request, &device)?;
     let outcome = write_and_notify(&ctx, &db, &claims.sub, writes, &timestamp()).await?;
+    record_entries_logged(&ctx, &outcome);
     let answer = push_response(&outcome);
     if let Some(key) = &key {
         remember(&db, &claims.sub, key, &hash, &answer.to_string()).await?;
     }
     json_with_status(&answer, 200)
+}
+
+/// The `entry_logged` analytics event for new logbook entries among applied writes.
+fn record_entries_logged(ctx: &RequestContext, outcome: &WriteOutcome) {
+    let logged = outcome
+        .applied
+        .iter()
+        .filter(|write| write.entity_type == EntityType::LogbookEntry && !write.deleted)
+        .count();
+    if logged > 0 {
+        mirubato_edge::event(ctx, "entry_logged", &[], &[logged as f64]);
+    }
 }
 
 #[derive(Deserialize)]
@@ -439,7 +452,15 @@ pub async fn internal_apply(mut ctx: RequestContext) -> Result<Response, EdgeErr
         writes.push(write);
     }
     let db = ctx.env.d1(DB)?;
+    ctx.identify(&request.user_id);
     let outcome = apply_writes(&db, &request.user_id, writes, &timestamp()).await?;
+    mirubato_edge::event(
+        &ctx,
+        "sync_frame_applied",
+        &[],
+        &[outcome.applied.len() as f64],
+    );
+    record_entries_logged(&ctx, &outcome);
     let stale: Vec<Value> = outcome
         .stale
         .iter()

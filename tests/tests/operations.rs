@@ -140,3 +140,131 @@ async fn logging_an_entry_is_an_event() {
     assert_eq!(line["analytics"]["blobs"][1], "entry_logged");
     assert_eq!(line["analytics"]["doubles"], json!([1.0]));
 }
+
+/// A local webhook receiver: every POSTed JSON body arrives on the channel.
+async fn webhook() -> (String, tokio::sync::mpsc::UnboundedReceiver<Value>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let sender = sender.clone();
+            tokio::spawn(async move {
+                let mut data = Vec::new();
+                let mut buffer = [0u8; 4096];
+                loop {
+                    let read = stream.read(&mut buffer).await.unwrap_or(0);
+                    if read == 0 {
+                        return;
+                    }
+                    data.extend_from_slice(&buffer[..read]);
+                    let text = String::from_utf8_lossy(&data).to_string();
+                    let Some(split) = text.find("\r\n\r\n") else {
+                        continue;
+                    };
+                    let length = text[..split]
+                        .lines()
+                        .find_map(|line| {
+                            let (name, value) = line.split_once(':')?;
+                            name.eq_ignore_ascii_case("content-length")
+                                .then(|| value.trim().parse::<usize>().ok())?
+                        })
+                        .unwrap_or(0);
+                    if data.len() >= split + 4 + length {
+                        let body = &data[split + 4..split + 4 + length];
+                        if let Ok(json) = serde_json::from_slice(body) {
+                            let _ = sender.send(json);
+                        }
+                        let _ = stream
+                            .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                            .await;
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (url, receiver)
+}
+
+async fn run_cron(stack: &Stack, cron: &str) {
+    let response = client()
+        .get(format!("{}/__scheduled", stack.url(Worker::Api)))
+        .query(&[("cron", cron)])
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+}
+
+#[tokio::test]
+async fn a_worker_going_down_is_one_alert() {
+    // Without a webhook, /health says so and the cron sends nothing.
+    let health: Value = client()
+        .get(format!("{}/health", shared().url(Worker::Api)))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["services"]["alerts"]["status"], "not configured");
+
+    let (url, mut alerts) = webhook().await;
+    let mut stack = mirubato_blackbox::spawn_stack_with(|options| {
+        options
+            .extra_vars
+            .push((Worker::Api, "ALERT_WEBHOOK_URL".into(), url.clone()));
+    });
+    let health: Value = client()
+        .get(format!("{}/health", stack.url(Worker::Api)))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["services"]["alerts"]["status"], "configured");
+
+    // All healthy on first sight: nothing to tell.
+    run_cron(&stack, "*/5 * * * *").await;
+    log_line(
+        &stack,
+        Worker::Api,
+        &["\"job\":\"health-alerts\"", "\"alertsSent\":0"],
+    )
+    .await;
+    assert!(alerts.try_recv().is_err());
+
+    stack.stop(Worker::Dictionary);
+    run_cron(&stack, "*/5 * * * *").await;
+    let alert = tokio::time::timeout(Duration::from_secs(30), alerts.recv())
+        .await
+        .expect("an alert within 30 s")
+        .expect("alert");
+    assert_eq!(alert["worker"], "dictionary");
+    assert_eq!(alert["status"], "degraded");
+    assert_eq!(alert["previousStatus"], "healthy");
+    assert_eq!(alert["environment"], "local");
+    assert!(
+        alert["text"]
+            .as_str()
+            .unwrap()
+            .contains("dictionary is degraded")
+    );
+
+    // Still down on the next run: no second alert.
+    run_cron(&stack, "*/5 * * * *").await;
+    log_line(
+        &stack,
+        Worker::Api,
+        &[
+            "\"job\":\"health-alerts\"",
+            "\"dictionary\":\"degraded\"",
+            "\"alertsSent\":0",
+        ],
+    )
+    .await;
+    assert!(alerts.try_recv().is_err(), "one alert per change");
+}

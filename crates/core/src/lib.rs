@@ -4,6 +4,7 @@
 //! property-tested) and for `wasm32-unknown-unknown` (where the workers use it).
 
 pub mod accounts;
+pub mod alerts;
 pub mod analytics;
 pub mod auth;
 pub mod byte_serving;

@@ -55,6 +55,10 @@ async fn build_report(ctx: &RequestContext) -> HealthReport {
         let (key, configured) = match *capability {
             Capability::Ai(binding) => ("ai", ctx.env.ai(binding).is_ok()),
             Capability::Browser(binding) => ("browser", ctx.env.service(binding).is_ok()),
+            Capability::Alerts(secret) => (
+                "alerts",
+                ctx.secret(secret).is_ok_and(|url| !url.trim().is_empty()),
+            ),
         };
         let status = if configured {
             CapabilityStatus::Configured

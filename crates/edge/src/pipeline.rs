@@ -36,6 +36,8 @@ pub enum Dependency {
 pub enum Capability {
     Ai(&'static str),
     Browser(&'static str),
+    /// A webhook URL secret (health alerts), reported under `alerts`.
+    Alerts(&'static str),
 }
 
 /// What a worker is, for the pipeline: its name, version and bindings.

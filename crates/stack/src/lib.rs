@@ -194,6 +194,27 @@ impl Stack {
             .all(|running| matches!(running.child.try_wait(), Ok(None)))
     }
 
+    /// Stops one worker (to see how the others notice), the way [`shutdown`](Self::shutdown)
+    /// stops them all.
+    pub fn stop(&mut self, worker: Worker) {
+        let Some(index) = self
+            .running
+            .iter()
+            .position(|running| running.worker == worker)
+        else {
+            return;
+        };
+        let mut running = self.running.remove(index);
+        let group = [running.child.id()];
+        signal_groups("TERM", &group);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline && matches!(running.child.try_wait(), Ok(None)) {
+            thread::sleep(Duration::from_millis(50));
+        }
+        signal_groups("KILL", &group);
+        let _ = running.child.wait();
+    }
+
     /// Stops every worker: SIGTERM to each process group, SIGKILL after a grace period.
     pub fn shutdown(&mut self) {
         let groups: Vec<u32> = self

@@ -7,6 +7,7 @@ mod documents;
 mod goals;
 mod google;
 mod mail;
+mod maintenance;
 mod pieces;
 mod preferences;
 mod recordings;
@@ -16,7 +17,7 @@ mod store;
 mod sync;
 mod templates;
 
-use mirubato_edge::{Dependency, Router, Service, serve};
+use mirubato_edge::{Capability, Dependency, Router, Service, serve};
 use worker::{Context, Env, Request, Response, ScheduleContext, ScheduledEvent, event};
 
 static SERVICE: Service = Service {
@@ -27,7 +28,7 @@ static SERVICE: Service = Service {
         Dependency::Kv("CACHE"),
         Dependency::R2(recordings::RECORDINGS),
     ],
-    capabilities: &[],
+    capabilities: &[Capability::Alerts(maintenance::ALERT_WEBHOOK)],
 };
 
 /// Bindings of this worker.
@@ -101,24 +102,10 @@ fn routes() -> Router {
         .get("/api/recordings/{id}/audio", recordings::audio)
 }
 
-/// Abandoned multipart uploads aborted per cron run (bounded, so one run stays short).
-const ABANDONED_UPLOADS_PER_RUN: u32 = 100;
-
-/// The api's maintenance cron (`[triggers] crons` in wrangler/api.toml).
+/// The api's crons (`[triggers] crons` in wrangler/api.toml; see maintenance.rs).
 #[event(scheduled)]
 async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
-    let outcome = recordings::abort_abandoned_uploads(&env, ABANDONED_UPLOADS_PER_RUN).await;
-    let line = match outcome {
-        Ok(aborted) => serde_json::json!({
-            "level": "info", "message": "cron finished", "cron": event.cron(),
-            "job": "abort-abandoned-uploads", "aborted": aborted,
-        }),
-        Err(err) => serde_json::json!({
-            "level": "error", "message": "cron failed", "cron": event.cron(),
-            "job": "abort-abandoned-uploads", "error": err.to_string(),
-        }),
-    };
-    worker::console_log!("{line}");
+    maintenance::run(&event.cron(), &env).await;
 }
 
 #[event(fetch)]

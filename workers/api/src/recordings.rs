@@ -675,8 +675,8 @@ pub(crate) async fn delete_all(env: &Env, db: &D1Database, user_id: &str) -> Res
     }
 }
 
-/// Cron: aborts multipart uploads untouched for a day, at most `limit` per run. Returns how
-/// many were aborted.
+/// Cron job: aborts multipart uploads untouched for a day, at most `limit` per run. Returns
+/// how many were aborted.
 pub(crate) async fn abort_abandoned_uploads(env: &Env, limit: u32) -> Result<usize, EdgeError> {
     let db = env.d1(DB)?;
     let bucket = env.bucket(RECORDINGS)?;

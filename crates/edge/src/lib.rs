@@ -7,6 +7,7 @@ mod error;
 mod health;
 mod observe;
 mod pipeline;
+pub mod rate_limit;
 mod respond;
 mod router;
 

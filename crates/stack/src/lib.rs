@@ -539,7 +539,9 @@ fn spawn_worker(
         .args(["--inspector-port", &inspector_port.to_string()])
         .arg("--persist-to")
         .arg(persist_dir(&options.state_dir, worker))
-        .args(["--show-interactive-dev-session=false", "--log-level", "log"]);
+        .args(["--show-interactive-dev-session=false", "--log-level", "log"])
+        // Crons can be fired locally at `/__scheduled` (the dictionary's tests do).
+        .arg("--test-scheduled");
     if let Some(secrets) = &options.secrets_file {
         command.arg("--env-file").arg(secrets);
     }

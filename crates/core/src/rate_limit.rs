@@ -54,7 +54,11 @@ impl TieredLimit {
     pub fn parse(key: &'static str, text: &str) -> Result<Self, ConfigError> {
         let invalid = |reason: String| ConfigError::Invalid { key, reason };
         let (mut anonymous, mut user) = (None, None);
-        for part in text.split(',').map(str::trim).filter(|part| !part.is_empty()) {
+        for part in text
+            .split(',')
+            .map(str::trim)
+            .filter(|part| !part.is_empty())
+        {
             let (tier, limit) = part
                 .split_once('=')
                 .ok_or_else(|| invalid(format!("{part:?} is not <tier>=<limit>")))?;
@@ -159,9 +163,21 @@ mod tests {
     #[test]
     fn limits_parse_from_configuration() {
         let tiered = TieredLimit::parse("RATE_LIMIT_X", "anonymous=60/60, user=120/60").unwrap();
-        assert_eq!(tiered.anonymous, Limit { requests: 60, window_secs: 60 });
+        assert_eq!(
+            tiered.anonymous,
+            Limit {
+                requests: 60,
+                window_secs: 60
+            }
+        );
         assert_eq!(tiered.user.requests, 120);
-        for bad in ["", "anonymous=60/60", "anonymous=0/60,user=1/1", "anonymous=60,user=1/1", "guest=1/1,user=1/1,anonymous=1/1"] {
+        for bad in [
+            "",
+            "anonymous=60/60",
+            "anonymous=0/60,user=1/1",
+            "anonymous=60,user=1/1",
+            "guest=1/1,user=1/1,anonymous=1/1",
+        ] {
             assert!(TieredLimit::parse("RATE_LIMIT_X", bad).is_err(), "{bad}");
         }
     }
@@ -169,19 +185,32 @@ mod tests {
     #[test]
     fn the_tier_picks_the_limit_and_the_key() {
         let tiered = TieredLimit::parse("K", "anonymous=1/60,user=5/60").unwrap();
-        let anonymous = Caller::Anonymous { ip: "198.51.100.7".into() };
-        let user = Caller::User { id: "user_1".into() };
+        let anonymous = Caller::Anonymous {
+            ip: "198.51.100.7".into(),
+        };
+        let user = Caller::User {
+            id: "user_1".into(),
+        };
         assert_eq!(tiered.for_caller(&anonymous).requests, 1);
         assert_eq!(tiered.for_caller(&user).requests, 5);
-        assert_eq!(window_key("lookup", &anonymous, MINUTE, 125), "ratelimit:lookup:ip:198.51.100.7:120");
-        assert_eq!(window_key("lookup", &user, MINUTE, 179), "ratelimit:lookup:user:user_1:120");
+        assert_eq!(
+            window_key("lookup", &anonymous, MINUTE, 125),
+            "ratelimit:lookup:ip:198.51.100.7:120"
+        );
+        assert_eq!(
+            window_key("lookup", &user, MINUTE, 179),
+            "ratelimit:lookup:user:user_1:120"
+        );
     }
 
     #[test]
     fn requests_beyond_the_limit_are_refused_until_the_window_ends() {
         let first = decide(MINUTE, 0, 130);
         assert!(first.allowed);
-        assert_eq!((first.remaining, first.reset_at, first.retry_after_secs), (2, 180, 50));
+        assert_eq!(
+            (first.remaining, first.reset_at, first.retry_after_secs),
+            (2, 180, 50)
+        );
         let last = decide(MINUTE, 2, 130);
         assert!(last.allowed);
         assert_eq!(last.remaining, 0);

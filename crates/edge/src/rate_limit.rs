@@ -33,8 +33,7 @@ pub async fn admit(
     caller: &Caller,
 ) -> Result<Decision, EdgeError> {
     let configured = ctx.secret(policy.config_key)?;
-    let limits =
-        TieredLimit::parse(policy.config_key, &configured).map_err(ApiError::internal)?;
+    let limits = TieredLimit::parse(policy.config_key, &configured).map_err(ApiError::internal)?;
     let limit = limits.for_caller(caller);
     let now_secs = (now_ms() / 1000.0) as u64;
     let key = window_key(policy.scope, caller, limit, now_secs);

@@ -28,7 +28,12 @@ async fn authorize(ctx: &RequestContext, allowed: &[&str]) -> Result<String, Edg
         let token = ctx
             .header("X-Service-Token")
             .ok_or_else(|| ApiError::Unauthorized("Service authentication required".into()))?;
-        verify_service(&ctx.secret("SERVICE_SECRET")?, service.trim(), &token, allowed)?;
+        verify_service(
+            &ctx.secret("SERVICE_SECRET")?,
+            service.trim(),
+            &token,
+            allowed,
+        )?;
         return Ok(format!("service:{}", service.trim()));
     }
     let claims = authenticate(ctx).await?;
@@ -83,9 +88,13 @@ pub async fn delete_term(ctx: RequestContext) -> Result<Response, EdgeError> {
     let entry = entry_by_id(&db, &id)
         .await?
         .ok_or_else(|| ApiError::not_found("Entry not found"))?;
-    query!(&db, "DELETE FROM dictionary_entries WHERE id = ?1", &entry.id)?
-        .run()
-        .await?;
+    query!(
+        &db,
+        "DELETE FROM dictionary_entries WHERE id = ?1",
+        &entry.id
+    )?
+    .run()
+    .await?;
     cache::invalidate(&ctx, &entry).await?;
     json(&json!({"success": true, "data": {"deleted": entry.id}}))
 }
@@ -111,7 +120,9 @@ pub async fn bulk(mut ctx: RequestContext) -> Result<Response, EdgeError> {
             .map_err(mirubato_core::input::validation_error)?;
         input.check()?;
         let term = input.term.as_deref().ok_or_else(|| {
-            ApiError::validation(format!("Invalid request body: entries[{index}].term is required"))
+            ApiError::validation(format!(
+                "Invalid request body: entries[{index}].term is required"
+            ))
         })?;
         let (statement, id) = upsert_statement(&db, term, input, &editor, &now)?;
         statements.push(statement);
@@ -179,7 +190,10 @@ pub async fn seed_import(mut ctx: RequestContext) -> Result<Response, EdgeError>
         )?);
     }
     db.batch(statements).await?;
-    json_with_status(&json!({"success": true, "data": {"queued": terms.len()}}), 201)
+    json_with_status(
+        &json!({"success": true, "data": {"queued": terms.len()}}),
+        201,
+    )
 }
 
 /// `GET /api/v1/admin/seed/status`: the seed queue by status, and its latest items.
@@ -191,10 +205,13 @@ pub async fn seed_status(ctx: RequestContext) -> Result<Response, EdgeError> {
         status: String,
         count: f64,
     }
-    let counts = query!(&db, "SELECT status, count(*) AS count FROM seed_queue GROUP BY status")
-        .all()
-        .await?
-        .results::<StatusCount>()?;
+    let counts = query!(
+        &db,
+        "SELECT status, count(*) AS count FROM seed_queue GROUP BY status"
+    )
+    .all()
+    .await?
+    .results::<StatusCount>()?;
     let recent = query!(
         &db,
         "SELECT id, term, languages, type, priority, status, attempts, source, created_at FROM seed_queue \

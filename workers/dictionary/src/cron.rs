@@ -34,28 +34,30 @@ async fn deleted(statement: worker::D1PreparedStatement) -> Result<u64, EdgeErro
         .unwrap_or(0) as u64)
 }
 
-async fn cleanup(env: &Env, db: &D1Database, now: chrono::DateTime<chrono::Utc>) -> Result<Value, EdgeError> {
+async fn cleanup(
+    env: &Env,
+    db: &D1Database,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Value, EdgeError> {
     let iso = mirubato_core::practice::iso;
     let retention = var_or(env, "ANALYTICS_RETENTION_DAYS", DEFAULT_RETENTION_DAYS);
-    let analytics = deleted(
-        query!(db, "DELETE FROM search_analytics WHERE searched_at < ?1", iso(now - Duration::days(retention)))?,
-    )
+    let analytics = deleted(query!(
+        db,
+        "DELETE FROM search_analytics WHERE searched_at < ?1",
+        iso(now - Duration::days(retention))
+    )?)
     .await?;
-    let seeds = deleted(
-        query!(
-            db,
-            "DELETE FROM seed_queue WHERE status = 'completed' AND completed_at < ?1",
-            iso(now - Duration::days(7))
-        )?,
-    )
+    let seeds = deleted(query!(
+        db,
+        "DELETE FROM seed_queue WHERE status = 'completed' AND completed_at < ?1",
+        iso(now - Duration::days(7))
+    )?)
     .await?;
-    let usage = deleted(
-        query!(
-            db,
-            "DELETE FROM ai_token_usage WHERE date < ?1",
-            iso(now - Duration::days(30)).get(..10).unwrap_or_default()
-        )?,
-    )
+    let usage = deleted(query!(
+        db,
+        "DELETE FROM ai_token_usage WHERE date < ?1",
+        iso(now - Duration::days(30)).get(..10).unwrap_or_default()
+    )?)
     .await?;
     Ok(json!({"search_analytics": analytics, "seed_queue": seeds, "ai_token_usage": usage}))
 }
@@ -73,12 +75,18 @@ async fn enhance(env: &Env, db: &D1Database, now: &str) -> Result<Value, EdgeErr
     }
     let today = now.get(..10).unwrap_or_default();
     let budget = var_or(env, "AI_DAILY_TOKEN_BUDGET", DEFAULT_TOKEN_BUDGET);
-    let used = query!(db, "SELECT coalesce(sum(tokens_used), 0) AS tokens FROM ai_token_usage WHERE date = ?1", today)?
-        .first::<Used>(None)
-        .await?
-        .map_or(0, |used| used.tokens as i64);
+    let used = query!(
+        db,
+        "SELECT coalesce(sum(tokens_used), 0) AS tokens FROM ai_token_usage WHERE date = ?1",
+        today
+    )?
+    .first::<Used>(None)
+    .await?
+    .map_or(0, |used| used.tokens as i64);
     if used >= budget {
-        return Ok(json!({"ran": false, "reason": "today's token budget is spent", "tokens_used": used}));
+        return Ok(
+            json!({"ran": false, "reason": "today's token budget is spent", "tokens_used": used}),
+        );
     }
     let batch = ((budget - used) / 64).clamp(1, i64::from(EMBED_BATCH)) as u32;
     let embedded = backfill(env, db, batch, now).await?;
@@ -106,7 +114,9 @@ pub async fn run(env: &Env, cron: &str) -> Value {
         Ok(db) => db,
         Err(err) => return json!({"cron": cron, "error": err.to_string()}),
     };
-    let cleaned = cleanup(env, &db, now).await.unwrap_or_else(|err| json!({"error": err.to_string()}));
+    let cleaned = cleanup(env, &db, now)
+        .await
+        .unwrap_or_else(|err| json!({"error": err.to_string()}));
     let enhancement = enhance(env, &db, &stamp)
         .await
         .unwrap_or_else(|err| json!({"ran": false, "error": err.to_string()}));

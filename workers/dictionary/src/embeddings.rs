@@ -40,10 +40,14 @@ struct StoredRow {
 
 /// Every stored embedding, by entry id.
 pub async fn stored(db: &D1Database) -> Result<Vec<(String, Vec<f32>)>, EdgeError> {
-    let rows = query!(db, "SELECT entry_id, embedding FROM embeddings WHERE model_name = ?1", EMBEDDING_MODEL)?
-        .all()
-        .await?
-        .results::<StoredRow>()?;
+    let rows = query!(
+        db,
+        "SELECT entry_id, embedding FROM embeddings WHERE model_name = ?1",
+        EMBEDDING_MODEL
+    )?
+    .all()
+    .await?
+    .results::<StoredRow>()?;
     Ok(rows
         .into_iter()
         .filter_map(|row| {
@@ -61,7 +65,12 @@ struct PendingRow {
 }
 
 /// Embeds up to `limit` entries that have no embedding yet; returns how many were stored.
-pub async fn backfill(env: &Env, db: &D1Database, limit: u32, now: &str) -> Result<usize, EdgeError> {
+pub async fn backfill(
+    env: &Env,
+    db: &D1Database,
+    limit: u32,
+    now: &str,
+) -> Result<usize, EdgeError> {
     let pending = query!(
         db,
         "SELECT e.id AS id, e.term || ': ' || json_extract(e.definition, '$.concise') AS text \

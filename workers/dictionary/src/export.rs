@@ -50,10 +50,17 @@ async fn page(env: &Env, filter: &Filter, after: &str, size: u32) -> Result<Vec<
     );
     let db = env.d1(DB)?;
     into_entries(
-        query!(&db, &sql, after, &filter.types, filter.min_quality, f64::from(size))?
-            .all()
-            .await?
-            .results::<EntryRow>()?,
+        query!(
+            &db,
+            &sql,
+            after,
+            &filter.types,
+            filter.min_quality,
+            f64::from(size)
+        )?
+        .all()
+        .await?
+        .results::<EntryRow>()?,
     )
 }
 
@@ -73,7 +80,9 @@ struct Cursor {
 fn chunk(cursor: &mut Cursor, entries: &[Entry]) -> Result<Vec<u8>, EdgeError> {
     let mut out = String::new();
     match cursor.format {
-        Format::Csv => out.push_str(&csv_rows(entries, !cursor.started).map_err(ApiError::internal)?),
+        Format::Csv => {
+            out.push_str(&csv_rows(entries, !cursor.started).map_err(ApiError::internal)?)
+        }
         Format::Json => {
             if !cursor.started {
                 out.push_str(&format!(
@@ -118,7 +127,8 @@ async fn next(mut cursor: Cursor) -> Option<(Result<Vec<u8>, worker::Error>, Cur
     }
     cursor.remaining -= entries.len() as u32;
     cursor.finished = (entries.len() as u32) < size || cursor.remaining == 0;
-    let bytes = chunk(&mut cursor, &entries).map_err(|err| worker::Error::RustError(err.to_string()));
+    let bytes =
+        chunk(&mut cursor, &entries).map_err(|err| worker::Error::RustError(err.to_string()));
     Some((bytes, cursor))
 }
 
@@ -126,7 +136,9 @@ async fn next(mut cursor: Cursor) -> Option<(Result<Vec<u8>, worker::Error>, Cur
 pub async fn export(ctx: RequestContext) -> Result<Response, EdgeError> {
     guarded(ctx, EXPORT, |ctx, _| async move {
         let params: ExportQuery = query_params(&ctx)?;
-        params.validate().map_err(mirubato_core::input::validation_error)?;
+        params
+            .validate()
+            .map_err(mirubato_core::input::validation_error)?;
         let types = match params.kind.as_deref() {
             Some(list) => TermType::parse_list(list)?,
             None => Vec::new(),
@@ -135,7 +147,8 @@ pub async fn export(ctx: RequestContext) -> Result<Response, EdgeError> {
         let cursor = Cursor {
             env: ctx.env.clone(),
             filter: Filter {
-                types: json!(types.iter().map(|kind| kind.as_str()).collect::<Vec<_>>()).to_string(),
+                types: json!(types.iter().map(|kind| kind.as_str()).collect::<Vec<_>>())
+                    .to_string(),
                 min_quality: params.min_quality.unwrap_or(0.0),
             },
             format,
@@ -150,7 +163,10 @@ pub async fn export(ctx: RequestContext) -> Result<Response, EdgeError> {
             Format::Json => headers.set("Content-Type", "application/json; charset=utf-8")?,
             Format::Csv => {
                 headers.set("Content-Type", "text/csv; charset=utf-8")?;
-                headers.set("Content-Disposition", "attachment; filename=\"mirubato-dictionary.csv\"")?;
+                headers.set(
+                    "Content-Disposition",
+                    "attachment; filename=\"mirubato-dictionary.csv\"",
+                )?;
             }
         }
         Ok(Response::from_stream(stream::unfold(cursor, next))?.with_headers(headers))

@@ -1,7 +1,9 @@
 //! The public HTML pages (`/dictionary/{lang}/{term}`) and the sitemap.
 
 use mirubato_core::ApiError;
-use mirubato_core::dictionary::seo::{not_found_page, page_path, sitemap as sitemap_xml, term_page};
+use mirubato_core::dictionary::seo::{
+    not_found_page, page_path, sitemap as sitemap_xml, term_page,
+};
 use mirubato_core::dictionary::{Lang, normalize_term};
 use mirubato_core::practice::percent_decode;
 use mirubato_edge::{EdgeError, RequestContext};
@@ -13,7 +15,10 @@ use crate::store::{entries_named, find_term, suggestions};
 
 /// The scheme and host the request came to, for absolute links.
 fn base_url(ctx: &RequestContext) -> Result<String, ApiError> {
-    let url = ctx.req.url().map_err(|_| ApiError::validation("Invalid URL"))?;
+    let url = ctx
+        .req
+        .url()
+        .map_err(|_| ApiError::validation("Invalid URL"))?;
     Ok(url.origin().ascii_serialization())
 }
 
@@ -21,9 +26,18 @@ fn html(body: String, status: u16, lang: Lang, indexable: bool) -> Result<Respon
     let headers = Headers::new();
     headers.set("Content-Type", "text/html; charset=utf-8")?;
     headers.set("Content-Language", lang.code())?;
-    headers.set("X-Robots-Tag", if indexable { "index, follow" } else { "noindex" })?;
+    headers.set(
+        "X-Robots-Tag",
+        if indexable {
+            "index, follow"
+        } else {
+            "noindex"
+        },
+    )?;
     headers.set("Cache-Control", "public, max-age=300")?;
-    Ok(Response::from_html(body)?.with_status(status).with_headers(headers))
+    Ok(Response::from_html(body)?
+        .with_status(status)
+        .with_headers(headers))
 }
 
 fn redirect(ctx: &RequestContext, path: &str) -> Result<Response, EdgeError> {
@@ -55,13 +69,23 @@ pub async fn term(ctx: RequestContext) -> Result<Response, EdgeError> {
                 .into_iter()
                 .map(|related| related.normalized_term)
                 .collect();
-            html(term_page(&entry, lang, &base_url(&ctx)?, &related), 200, lang, true)
+            html(
+                term_page(&entry, lang, &base_url(&ctx)?, &related),
+                200,
+                lang,
+                true,
+            )
         }
         // Reached by a translated name: the page lives at the term's own name.
         Some(entry) => redirect(&ctx, &page_path(lang, &entry.normalized_term)),
         None => {
             let suggested = suggestions(&db, &normalized, 5).await?;
-            html(not_found_page(&raw_term, lang, &suggested), 404, lang, false)
+            html(
+                not_found_page(&raw_term, lang, &suggested),
+                404,
+                lang,
+                false,
+            )
         }
     }
 }

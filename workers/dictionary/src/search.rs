@@ -34,8 +34,16 @@ pub async fn run_search(
     db: &D1Database,
     params: &SearchParams,
 ) -> Result<(Vec<Entry>, u64), EdgeError> {
-    let types = json!(params.types.iter().map(|kind| kind.as_str()).collect::<Vec<_>>()).to_string();
-    let filters = "(?2 = '[]' OR e.type IN (SELECT value FROM json_each(?2))) AND e.overall_score >= ?3";
+    let types = json!(
+        params
+            .types
+            .iter()
+            .map(|kind| kind.as_str())
+            .collect::<Vec<_>>()
+    )
+    .to_string();
+    let filters =
+        "(?2 = '[]' OR e.type IN (SELECT value FROM json_each(?2))) AND e.overall_score >= ?3";
     let asked = normalize_term(&params.query);
     #[derive(Deserialize)]
     struct Count {
@@ -201,7 +209,9 @@ struct PopularQuery {
 pub async fn popular(ctx: RequestContext) -> Result<Response, EdgeError> {
     guarded(ctx, SEARCH, |ctx, _| async move {
         let query: PopularQuery = query_params(&ctx)?;
-        query.validate().map_err(mirubato_core::input::validation_error)?;
+        query
+            .validate()
+            .map_err(mirubato_core::input::validation_error)?;
         let days = query.days.unwrap_or(7);
         let (now, stamp) = crate::clock();
         let since = mirubato_core::practice::iso(now - chrono::Duration::days(i64::from(days)));
@@ -301,7 +311,9 @@ pub async fn semantic(ctx: RequestContext) -> Result<Response, EdgeError> {
             let stored = embeddings::stored(&db).await?;
             if !stored.is_empty() {
                 let asked = embeddings::embed(&ctx.env, std::slice::from_ref(&body.query)).await?;
-                let asked = asked.first().ok_or_else(|| ApiError::Unavailable("no embedding returned".into()))?;
+                let asked = asked
+                    .first()
+                    .ok_or_else(|| ApiError::Unavailable("no embedding returned".into()))?;
                 let mut scored: Vec<(f32, &String)> = stored
                     .iter()
                     .map(|(id, vector)| (cosine_similarity(asked, vector), id))

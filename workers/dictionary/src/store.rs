@@ -5,8 +5,8 @@ use mirubato_core::dictionary::entry::{QualityScore, entry_id};
 use mirubato_core::dictionary::{Definition, Entry, Lang, TermType, normalize_term};
 use mirubato_edge::EdgeError;
 use serde::{Deserialize, Serialize};
-use validator::Validate;
 use serde_json::{Value, json};
+use validator::Validate;
 use worker::{D1Database, D1PreparedStatement, query};
 
 /// The columns an [`EntryRow`] reads, for `SELECT {ENTRY_COLUMNS} FROM dictionary_entries e`.
@@ -34,11 +34,13 @@ pub struct EntryRow {
 
 impl EntryRow {
     pub fn into_entry(self) -> Result<Entry, ApiError> {
-        let corrupt = |what: &str| ApiError::internal(format!("entry {} has a bad {what}", self.id));
+        let corrupt =
+            |what: &str| ApiError::internal(format!("entry {} has a bad {what}", self.id));
         Ok(Entry {
             lang: Lang::from_tag(&self.lang).ok_or_else(|| corrupt("lang"))?,
             kind: TermType::parse(&self.kind).map_err(|_| corrupt("type"))?,
-            definition: serde_json::from_str(&self.definition).map_err(|_| corrupt("definition"))?,
+            definition: serde_json::from_str(&self.definition)
+                .map_err(|_| corrupt("definition"))?,
             references: serde_json::from_str(&self.refs).map_err(|_| corrupt("refs"))?,
             metadata: serde_json::from_str(&self.metadata).map_err(|_| corrupt("metadata"))?,
             quality_score: serde_json::from_str(&self.quality_score)
@@ -205,7 +207,10 @@ impl EntryInput {
                 "Invalid request body: sourceLang {source:?} is not a known language"
             )));
         }
-        for (name, value) in [("references", &self.references), ("metadata", &self.metadata)] {
+        for (name, value) in [
+            ("references", &self.references),
+            ("metadata", &self.metadata),
+        ] {
             if value.as_ref().is_some_and(|value| !value.is_object()) {
                 return Err(ApiError::validation(format!(
                     "Invalid request body: {name} must be an object"

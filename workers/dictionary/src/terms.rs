@@ -53,7 +53,10 @@ pub fn view(entry: &Entry, lang: Lang) -> Value {
 async fn with_related(db: &D1Database, entry: &Entry, lang: Lang) -> Result<Value, EdgeError> {
     let related = entries_named(db, &entry.related_terms(), RELATED_LIMIT).await?;
     let mut answer = view(entry, lang);
-    answer["related_terms"] = related.iter().map(|related| summary(related, lang)).collect();
+    answer["related_terms"] = related
+        .iter()
+        .map(|related| summary(related, lang))
+        .collect();
     Ok(answer)
 }
 
@@ -357,7 +360,10 @@ async fn rate(db: &D1Database, entry: &mut Entry, rating: u8) -> Result<(), Edge
             return Ok(());
         }
     }
-    Err(ApiError::Conflict("The entry is being rated by many people at once; try again".into()).into())
+    Err(
+        ApiError::Conflict("The entry is being rated by many people at once; try again".into())
+            .into(),
+    )
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]

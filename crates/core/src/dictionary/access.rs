@@ -75,19 +75,58 @@ mod tests {
     fn service_tokens_prove_the_name() {
         let token = service_token("secret", "content-pipeline");
         assert_eq!(token.len(), 64);
-        assert!(verify_service("secret", "content-pipeline", &token, &["content-pipeline"]).is_ok());
+        assert!(
+            verify_service("secret", "content-pipeline", &token, &["content-pipeline"]).is_ok()
+        );
         let upper = token.to_uppercase();
-        assert!(verify_service("secret", "content-pipeline", &upper, &["content-pipeline"]).is_ok());
+        assert!(
+            verify_service("secret", "content-pipeline", &upper, &["content-pipeline"]).is_ok()
+        );
     }
 
     #[test]
     fn wrong_tokens_names_and_routes_are_refused() {
         let token = service_token("secret", "content-pipeline");
         let status = |result: Result<(), ApiError>| result.unwrap_err().status();
-        assert_eq!(status(verify_service("other", "content-pipeline", &token, &["content-pipeline"])), 401);
-        assert_eq!(status(verify_service("secret", "scores", &token, &["scores"])), 401);
-        assert_eq!(status(verify_service("secret", "content-pipeline", "zz", &["content-pipeline"])), 401);
-        assert_eq!(status(verify_service("secret", "content-pipeline", &token[..10], &["content-pipeline"])), 401);
-        assert_eq!(status(verify_service("secret", "content-pipeline", &token, &["scores"])), 403);
+        assert_eq!(
+            status(verify_service(
+                "other",
+                "content-pipeline",
+                &token,
+                &["content-pipeline"]
+            )),
+            401
+        );
+        assert_eq!(
+            status(verify_service("secret", "scores", &token, &["scores"])),
+            401
+        );
+        assert_eq!(
+            status(verify_service(
+                "secret",
+                "content-pipeline",
+                "zz",
+                &["content-pipeline"]
+            )),
+            401
+        );
+        assert_eq!(
+            status(verify_service(
+                "secret",
+                "content-pipeline",
+                &token[..10],
+                &["content-pipeline"]
+            )),
+            401
+        );
+        assert_eq!(
+            status(verify_service(
+                "secret",
+                "content-pipeline",
+                &token,
+                &["scores"]
+            )),
+            403
+        );
     }
 }

@@ -180,10 +180,12 @@ impl Definition {
 
     /// Every name of the term (its own and its translations), for the search index.
     pub fn names(&self, term: &str) -> String {
-        let mut names = vec![term.to_string()];
-        names.extend(self.translations.values().cloned());
-        names.dedup();
-        names.join(" ")
+        let mut seen = std::collections::BTreeSet::new();
+        std::iter::once(term)
+            .chain(self.translations.values().map(String::as_str))
+            .filter(|name| seen.insert(normalize_term(name)))
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }
 

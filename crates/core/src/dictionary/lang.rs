@@ -21,7 +21,14 @@ pub enum Lang {
 }
 
 impl Lang {
-    pub const ALL: [Lang; 6] = [Lang::En, Lang::Es, Lang::Fr, Lang::De, Lang::ZhCn, Lang::ZhTw];
+    pub const ALL: [Lang; 6] = [
+        Lang::En,
+        Lang::Es,
+        Lang::Fr,
+        Lang::De,
+        Lang::ZhCn,
+        Lang::ZhTw,
+    ];
 
     /// The languages other than English that a term's name is translated into.
     pub const TRANSLATED: [Lang; 5] = [Lang::Es, Lang::Fr, Lang::De, Lang::ZhCn, Lang::ZhTw];
@@ -66,7 +73,9 @@ impl Lang {
         if let Some(param) = param.map(str::trim).filter(|param| !param.is_empty()) {
             return Self::from_tag(param).ok_or_else(|| unsupported(param));
         }
-        Ok(accept_language.and_then(from_accept_language).unwrap_or(Self::En))
+        Ok(accept_language
+            .and_then(from_accept_language)
+            .unwrap_or(Self::En))
     }
 
     /// A comma-separated list of language codes (`en,es`); 400 naming any unknown one.

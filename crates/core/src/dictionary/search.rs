@@ -208,17 +208,38 @@ mod tests {
     #[test]
     fn search_parameters_are_checked() {
         let query = |json: serde_json::Value| serde_json::from_value::<SearchQuery>(json).unwrap();
-        let params = query(serde_json::json!({"q": "forte", "type": "dynamics,tempo", "lang": "es-MX"}))
-            .into_params()
-            .unwrap();
+        let params =
+            query(serde_json::json!({"q": "forte", "type": "dynamics,tempo", "lang": "es-MX"}))
+                .into_params()
+                .unwrap();
         assert_eq!(params.types, vec![TermType::Dynamics, TermType::Tempo]);
         assert_eq!(params.lang, Some(Lang::Es));
         assert_eq!(params.limit, 20);
-        assert!(query(serde_json::json!({"limit": 0})).into_params().is_err());
-        assert!(query(serde_json::json!({"limit": 101})).into_params().is_err());
-        assert!(query(serde_json::json!({"type": "noise"})).into_params().is_err());
-        assert!(query(serde_json::json!({"q": "x".repeat(201)})).into_params().is_err());
-        assert!(query(serde_json::json!({"lang": "xx"})).into_params().is_err());
+        assert!(
+            query(serde_json::json!({"limit": 0}))
+                .into_params()
+                .is_err()
+        );
+        assert!(
+            query(serde_json::json!({"limit": 101}))
+                .into_params()
+                .is_err()
+        );
+        assert!(
+            query(serde_json::json!({"type": "noise"}))
+                .into_params()
+                .is_err()
+        );
+        assert!(
+            query(serde_json::json!({"q": "x".repeat(201)}))
+                .into_params()
+                .is_err()
+        );
+        assert!(
+            query(serde_json::json!({"lang": "xx"}))
+                .into_params()
+                .is_err()
+        );
     }
 
     #[test]
@@ -227,7 +248,10 @@ mod tests {
             .map(String::from)
             .to_vec();
         let ranked = rank_suggestions("alegro", &names, 2);
-        assert_eq!(ranked, vec!["allegro".to_string(), "allegretto".to_string()]);
+        assert_eq!(
+            ranked,
+            vec!["allegro".to_string(), "allegretto".to_string()]
+        );
         assert!(rank_suggestions("zzzz", &names, 5).is_empty());
     }
 

@@ -15,7 +15,10 @@ use super::{Definition, Lang, TermType, normalize_term};
 const DATA: [(TermType, &str); 11] = [
     (TermType::Tempo, include_str!("data/tempo.json")),
     (TermType::Dynamics, include_str!("data/dynamics.json")),
-    (TermType::Articulation, include_str!("data/articulation.json")),
+    (
+        TermType::Articulation,
+        include_str!("data/articulation.json"),
+    ),
     (TermType::Ornament, include_str!("data/ornament.json")),
     (TermType::Form, include_str!("data/form.json")),
     (TermType::Genre, include_str!("data/genre.json")),
@@ -144,7 +147,11 @@ mod tests {
         let entries = entries();
         let mut seen = HashSet::new();
         for entry in &entries {
-            assert!(seen.insert(entry.normalized()), "duplicate term {}", entry.term.term);
+            assert!(
+                seen.insert(entry.normalized()),
+                "duplicate term {}",
+                entry.term.term
+            );
         }
         assert!(entries.len() >= 400, "only {} seed terms", entries.len());
     }
@@ -154,14 +161,31 @@ mod tests {
         for entry in entries() {
             let term = &entry.term;
             assert!(!term.concise.trim().is_empty(), "{}", term.term);
-            assert!(term.concise.chars().count() <= 300, "{} concise too long", term.term);
+            assert!(
+                term.concise.chars().count() <= 300,
+                "{} concise too long",
+                term.term
+            );
             for lang in Lang::TRANSLATED {
                 let name = term.names.get(&lang).map(|name| name.trim());
-                assert!(name.is_some_and(|name| !name.is_empty()), "{} lacks {}", term.term, lang.code());
+                assert!(
+                    name.is_some_and(|name| !name.is_empty()),
+                    "{} lacks {}",
+                    term.term,
+                    lang.code()
+                );
             }
-            assert!(!term.names.contains_key(&Lang::En), "{}: the term itself is English", term.term);
+            assert!(
+                !term.names.contains_key(&Lang::En),
+                "{}: the term itself is English",
+                term.term
+            );
             if let Some(origin) = &term.origin {
-                assert!(SOURCE_LANGS.contains(&origin.as_str()), "{}: origin {origin}", term.term);
+                assert!(
+                    SOURCE_LANGS.contains(&origin.as_str()),
+                    "{}: origin {origin}",
+                    term.term
+                );
             }
         }
     }

@@ -221,7 +221,10 @@ mod tests {
             etymology: None,
             pronunciation: None,
             usage_example: None,
-            translations: BTreeMap::from([(Lang::De, "Schnell, \"lebhaft\"".into()), (Lang::ZhCn, "快板".into())]),
+            translations: BTreeMap::from([
+                (Lang::De, "Schnell, \"lebhaft\"".into()),
+                (Lang::ZhCn, "快板".into()),
+            ]),
         };
         Entry {
             id: "dict_1".into(),
@@ -243,12 +246,20 @@ mod tests {
 
     #[test]
     fn pages_show_the_name_in_the_page_language_and_escape_text() {
-        let page = term_page(&entry("Fast <script>alert(1)</script>"), Lang::ZhCn, "https://d.example/", &["presto".into()]);
+        let page = term_page(
+            &entry("Fast <script>alert(1)</script>"),
+            Lang::ZhCn,
+            "https://d.example/",
+            &["presto".into()],
+        );
         assert!(page.starts_with("<!DOCTYPE html><html lang=\"zh-CN\">"));
         assert!(page.contains("<h1>快板</h1>"));
         assert!(page.contains("&lt;script&gt;"));
         assert!(!page.contains("<script>alert"));
-        assert!(page.contains("\\u003c/script>"), "JSON-LD must not close its script");
+        assert!(
+            page.contains("\\u003c/script>"),
+            "JSON-LD must not close its script"
+        );
         assert!(page.contains("href=\"https://d.example/dictionary/zh-CN/allegro\""));
         assert!(page.contains("hreflang=\"zh-TW\""));
         assert!(page.contains("href=\"/dictionary/zh-CN/presto\""));
@@ -270,7 +281,11 @@ mod tests {
 
     #[test]
     fn sitemaps_list_every_language_of_every_term() {
-        let xml = sitemap("https://d.example", &[Lang::En, Lang::Fr], &[("da capo".into(), "2026-02-03T04:05:06Z".into())]);
+        let xml = sitemap(
+            "https://d.example",
+            &[Lang::En, Lang::Fr],
+            &[("da capo".into(), "2026-02-03T04:05:06Z".into())],
+        );
         assert!(xml.starts_with("<?xml"));
         assert!(xml.contains("<loc>https://d.example/dictionary/en/da%20capo</loc>"));
         assert!(xml.contains("<loc>https://d.example/dictionary/fr/da%20capo</loc>"));

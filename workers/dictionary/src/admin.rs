@@ -14,7 +14,7 @@ use validator::Validate;
 use worker::{Response, query};
 
 use crate::store::{EntryInput, entry_by_id, upsert_statement};
-use crate::terms::{path_term, query_params};
+use crate::terms::{decoded_path_term, query_params};
 use crate::{DB, cache, clock};
 
 /// Services allowed to edit terms.
@@ -50,7 +50,8 @@ async fn authorize(ctx: &RequestContext, allowed: &[&str]) -> Result<String, Edg
 /// body's language (English by default).
 pub async fn put_term(mut ctx: RequestContext) -> Result<Response, EdgeError> {
     let editor = authorize(&ctx, TERM_SERVICES).await?;
-    let term = path_term(&ctx)?;
+    let written = decoded_path_term(&ctx)?;
+    let term = checked_term(&written)?;
     let mut input: EntryInput = ctx.json_with_limit(64 * 1024).await?;
     input.check()?;
     // The path names the term; a body may give its display form (capitals, accents).
@@ -62,7 +63,7 @@ pub async fn put_term(mut ctx: RequestContext) -> Result<Response, EdgeError> {
             )
             .into());
         }
-        None => term.clone(),
+        None => written.trim().to_string(),
     };
     let db = ctx.env.d1(DB)?;
     let (_, now) = clock();
@@ -309,13 +310,21 @@ pub async fn review(mut ctx: RequestContext) -> Result<Response, EdgeError> {
         &reviewer,
         &id
     )?];
+    let mut published = None;
     if decision.action == ReviewAction::Approve {
         let input: EntryInput = serde_json::from_str(&item.generated_content).map_err(|err| {
             ApiError::Conflict(format!("The generated content is not a valid entry: {err}"))
         })?;
         input.check()?;
-        statements.push(upsert_statement(&db, &item.term, &input, &reviewer, &now)?.0);
+        let (statement, entry_id) = upsert_statement(&db, &item.term, &input, &reviewer, &now)?;
+        statements.push(statement);
+        published = Some(entry_id);
     }
     db.batch(statements).await?;
+    if let Some(entry_id) = published
+        && let Some(entry) = entry_by_id(&db, &entry_id).await?
+    {
+        cache::invalidate(&ctx, &entry).await?;
+    }
     json(&json!({"success": true, "data": {"id": id, "status": status}}))
 }

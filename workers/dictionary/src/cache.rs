@@ -13,8 +13,8 @@ pub fn term_key(normalized: &str, lang: Lang) -> String {
     format!("term:{}:{normalized}", lang.code())
 }
 
-pub fn id_key(id: &str) -> String {
-    format!("id:{id}")
+pub fn id_key(id: &str, lang: Lang) -> String {
+    format!("id:{}:{id}", lang.code())
 }
 
 pub async fn get(ctx: &RequestContext, key: &str) -> Result<Option<Value>, EdgeError> {
@@ -51,9 +51,9 @@ pub async fn invalidate(ctx: &RequestContext, entry: &Entry) -> Result<(), EdgeE
     names.push(entry.normalized_term.clone());
     names.sort();
     names.dedup();
-    kv.delete(&id_key(&entry.id)).await?;
-    for name in &names {
-        for lang in Lang::ALL {
+    for lang in Lang::ALL {
+        kv.delete(&id_key(&entry.id, lang)).await?;
+        for name in &names {
             kv.delete(&term_key(name, lang)).await?;
         }
     }

@@ -21,10 +21,13 @@ const RELATED_LIMIT: usize = 5;
 
 /// A term named in the path, decoded and normalised.
 pub fn path_term(ctx: &RequestContext) -> Result<String, ApiError> {
-    let raw = ctx.param("term")?;
-    let decoded = percent_decode(raw)
-        .ok_or_else(|| ApiError::validation("Invalid term: bad percent-encoding"))?;
-    checked_term(&decoded)
+    checked_term(&decoded_path_term(ctx)?)
+}
+
+/// A term named in the path, decoded but as written.
+pub fn decoded_path_term(ctx: &RequestContext) -> Result<String, ApiError> {
+    percent_decode(ctx.param("term")?)
+        .ok_or_else(|| ApiError::validation("Invalid term: bad percent-encoding"))
 }
 
 /// A short view of an entry, for lists of related terms.
@@ -133,12 +136,13 @@ pub async fn lookup(ctx: RequestContext) -> Result<Response, EdgeError> {
         )?;
         let kind = params.kind.as_deref().map(TermType::parse).transpose()?;
         let db = ctx.env.d1(DB)?;
-        let key = format!(
-            "{}:{}",
-            cache::term_key(&normalized, lang),
-            kind.map_or("", TermType::as_str)
-        );
-        if let Some(mut hit) = cache::get(&ctx, &key).await? {
+        // Lookups narrowed by type are rare; only plain ones are cached.
+        let key = kind.is_none().then(|| cache::term_key(&normalized, lang));
+        let cached = match &key {
+            Some(key) => cache::get(&ctx, key).await?,
+            None => None,
+        };
+        if let Some(mut hit) = cached {
             let found = hit["entry"]["id"].as_str().map(str::to_string);
             record_hit(&db, &normalized, found.as_deref(), lang, claims.as_ref()).await?;
             hit["cache_hit"] = json!(true);
@@ -159,7 +163,9 @@ pub async fn lookup(ctx: RequestContext) -> Result<Response, EdgeError> {
         };
         record_lookup(&db, &normalized, Some(&entry), lang, claims.as_ref()).await?;
         let mut answer = with_related(&db, &entry, lang).await?;
-        cache::put(&ctx, &key, &answer).await?;
+        if let Some(key) = &key {
+            cache::put(&ctx, key, &answer).await?;
+        }
         answer["cache_hit"] = json!(false);
         with_cache_header(json(&json!({"success": true, "data": answer}))?, false)
     })
@@ -189,7 +195,7 @@ pub async fn by_id(ctx: RequestContext) -> Result<Response, EdgeError> {
             params.lang.as_deref(),
             ctx.header("Accept-Language").as_deref(),
         )?;
-        let key = format!("{}:{}", cache::id_key(&id), lang.code());
+        let key = cache::id_key(&id, lang);
         if let Some(mut hit) = cache::get(&ctx, &key).await? {
             hit["cache_hit"] = json!(true);
             return with_cache_header(json(&json!({"success": true, "data": hit}))?, true);
@@ -237,13 +243,24 @@ pub async fn languages(ctx: RequestContext) -> Result<Response, EdgeError> {
     .await
 }
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(rename_all = "lowercase")]
 enum FeedbackType {
     Accuracy,
     Clarity,
     Completeness,
     Other,
+}
+
+impl FeedbackType {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Accuracy => "accuracy",
+            Self::Clarity => "clarity",
+            Self::Completeness => "completeness",
+            Self::Other => "other",
+        }
+    }
 }
 
 #[derive(Deserialize, Validate)]
@@ -287,9 +304,8 @@ pub async fn feedback(ctx: RequestContext) -> Result<Response, EdgeError> {
             body.rating.map(i32::from),
             body.helpful.map(i32::from),
             &body.feedback_text,
-            body.feedback_type
-                .map(|kind| serde_json::to_value(kind).unwrap_or_default())
-                .and_then(|kind| kind.as_str().map(str::to_string))
+            body.feedback_type.map(FeedbackType::as_str),
+            &now
         )?
         .run()
         .await?;

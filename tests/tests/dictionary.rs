@@ -26,7 +26,13 @@ async fn body(response: Response) -> (u16, Value) {
 }
 
 async fn get(path: &str) -> (u16, Value) {
-    body(request(Method::GET, path, &unique_client_ip()).send().await.unwrap()).await
+    body(
+        request(Method::GET, path, &unique_client_ip())
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
 }
 
 async fn post(path: &str, payload: Value) -> (u16, Value) {
@@ -91,7 +97,12 @@ async fn lookups_answer_in_the_requested_language_with_fallbacks() {
     assert_eq!(data["entry"]["type"], "tempo");
     assert_eq!(data["requested_lang"], "de");
     assert_eq!(data["fallback"], true);
-    assert!(data["entry"]["definition"]["concise"].as_str().unwrap().contains("Fast"));
+    assert!(
+        data["entry"]["definition"]["concise"]
+            .as_str()
+            .unwrap()
+            .contains("Fast")
+    );
     assert!(!data["related_terms"].as_array().unwrap().is_empty());
 
     // Accept-Language decides when there is no parameter; names come back translated.
@@ -106,10 +117,18 @@ async fn lookups_answer_in_the_requested_language_with_fallbacks() {
     assert_eq!(answer["data"]["display_term"], "漸強");
 
     // A translated name finds the term, case and diacritics folded as written.
-    for (name, expected) in [("渐强", "crescendo"), ("Kontrapunkt", "counterpoint"), ("clé de sol", "treble clef"), ("ÉTUDE", "étude")] {
+    for (name, expected) in [
+        ("渐强", "crescendo"),
+        ("Kontrapunkt", "counterpoint"),
+        ("clé de sol", "treble clef"),
+        ("ÉTUDE", "étude"),
+    ] {
         let (status, answer) = get(&format!("/api/v1/terms/{}?lang=fr", percent(name))).await;
         assert_eq!(status, 200, "{name}: {answer}");
-        assert_eq!(answer["data"]["entry"]["normalized_term"], expected, "{name}");
+        assert_eq!(
+            answer["data"]["entry"]["normalized_term"], expected,
+            "{name}"
+        );
     }
 
     let (status, answer) = get("/api/v1/terms/allegro?lang=klingon").await;
@@ -204,7 +223,16 @@ async fn search_filters_sorts_and_pages() {
     assert!(first.last() < second.first(), "{first:?} then {second:?}");
 
     // Whatever is typed, the search answers (no FTS syntax error becomes a 500).
-    for hostile in ["\"", "*", "NEAR(a b", "term: x OR", "(((", "-", "%00", "a\"b*c"] {
+    for hostile in [
+        "\"",
+        "*",
+        "NEAR(a b",
+        "term: x OR",
+        "(((",
+        "-",
+        "%00",
+        "a\"b*c",
+    ] {
         let (status, answer) = get(&format!("/api/v1/search?q={}", percent(hostile))).await;
         assert_eq!(status, 200, "{hostile:?}: {answer}");
     }
@@ -220,7 +248,10 @@ async fn suggestions_popular_and_related_searches() {
         .iter()
         .map(|item| item["normalized_term"].as_str().unwrap())
         .collect();
-    assert!(terms.contains(&"allegro") && terms.contains(&"allegretto"), "{terms:?}");
+    assert!(
+        terms.contains(&"allegro") && terms.contains(&"allegretto"),
+        "{terms:?}"
+    );
 
     for _ in 0..3 {
         get("/api/v1/terms/glissando").await;
@@ -258,10 +289,15 @@ async fn semantic_search_falls_back_to_full_text_without_ai() {
     .await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["data"]["mode"], "fulltext");
-    assert_eq!(answer["data"]["fallback_reason"], "Workers AI is not configured");
+    assert_eq!(
+        answer["data"]["fallback_reason"],
+        "Workers AI is not configured"
+    );
     let results = answer["data"]["results"].as_array().unwrap();
     assert!(
-        results.iter().any(|item| item["entry"]["normalized_term"] == "crescendo"),
+        results
+            .iter()
+            .any(|item| item["entry"]["normalized_term"] == "crescendo"),
         "{answer}"
     );
     let (status, _) = post("/api/v1/search/semantic", json!({"query": "ab"})).await;
@@ -310,9 +346,17 @@ async fn feedback_changes_user_satisfaction() {
 
     // The stored entry (not a stale cached copy) shows the new figure.
     let (_, answer) = get("/api/v1/terms/harp").await;
-    assert_eq!(answer["data"]["entry"]["quality_score"]["user_satisfaction"], 60.0);
+    assert_eq!(
+        answer["data"]["entry"]["quality_score"]["user_satisfaction"],
+        60.0
+    );
 
-    for bad in [json!({"rating": 6}), json!({}), json!({"feedback_type": "rude", "rating": 3}), json!({"feedback_text": "x".repeat(1001)})] {
+    for bad in [
+        json!({"rating": 6}),
+        json!({}),
+        json!({"feedback_type": "rude", "rating": 3}),
+        json!({"feedback_text": "x".repeat(1001)}),
+    ] {
         let (status, answer) = post(&format!("/api/v1/terms/{id}/feedback"), bad.clone()).await;
         assert_eq!(status, 400, "{bad}: {answer}");
     }
@@ -360,7 +404,11 @@ async fn lookups_are_cached_until_the_entry_changes() {
     assert_eq!(answer["data"]["cache_hit"], true);
 
     // Feedback invalidates the entry's cached lookups.
-    let (status, _) = post(&format!("/api/v1/terms/{id}/feedback"), json!({"rating": 4})).await;
+    let (status, _) = post(
+        &format!("/api/v1/terms/{id}/feedback"),
+        json!({"rating": 4}),
+    )
+    .await;
     assert_eq!(status, 201);
     let (third, answer) = lookup().await;
     assert_eq!(third, "MISS");
@@ -387,12 +435,19 @@ async fn rate_limits_count_per_address_and_per_user() {
         let response = report(ip.clone(), None).await;
         assert_eq!(response.status(), 201);
         assert_eq!(response.headers()["X-RateLimit-Limit"], "5");
-        assert_eq!(response.headers()["X-RateLimit-Remaining"], remaining.to_string().as_str());
+        assert_eq!(
+            response.headers()["X-RateLimit-Remaining"],
+            remaining.to_string().as_str()
+        );
         assert!(response.headers().contains_key("X-RateLimit-Reset"));
     }
     let refused = report(ip.clone(), None).await;
     assert_eq!(refused.status(), 429);
-    let retry_after: u64 = refused.headers()["Retry-After"].to_str().unwrap().parse().unwrap();
+    let retry_after: u64 = refused.headers()["Retry-After"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=3600).contains(&retry_after));
     assert_eq!(refused.headers()["X-RateLimit-Remaining"], "0");
     let (_, answer) = body(refused).await;
@@ -410,15 +465,37 @@ async fn rate_limits_count_per_address_and_per_user() {
 #[tokio::test]
 async fn admin_routes_need_an_admin_jwt() {
     let path = "/api/v1/admin/terms/Editorial%20Test";
-    let (status, _) = body(request(Method::PUT, path, &unique_client_ip()).json(&entry_body("By nobody.")).send().await.unwrap()).await;
+    let (status, _) = body(
+        request(Method::PUT, path, &unique_client_ip())
+            .json(&entry_body("By nobody."))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 401);
 
     let user = sign_in(shared(), &unique_email("dict-user")).await;
-    let (status, answer) = body(user.put(format!("{}{path}", dictionary())).json(&entry_body("By a user.")).send().await.unwrap()).await;
+    let (status, answer) = body(
+        user.put(format!("{}{path}", dictionary()))
+            .json(&entry_body("By a user."))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 403, "{answer}");
 
     let admin = admin().await;
-    let (status, answer) = body(admin.put(format!("{}{path}", dictionary())).json(&entry_body("An editorial test term.")).send().await.unwrap()).await;
+    let (status, answer) = body(
+        admin
+            .put(format!("{}{path}", dictionary()))
+            .json(&entry_body("An editorial test term."))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 201, "{answer}");
     let entry = &answer["data"]["entry"];
     assert_eq!(entry["term"], "Editorial Test");
@@ -431,11 +508,27 @@ async fn admin_routes_need_an_admin_jwt() {
     let (status, answer) = get("/api/v1/search?q=editorial").await;
     assert_eq!(status, 200);
     assert_eq!(answer["data"]["results"][0]["id"], id.as_str());
-    let (status, answer) = body(admin.put(format!("{}{path}", dictionary())).json(&entry_body("Revised by the editor.")).send().await.unwrap()).await;
+    let (status, answer) = body(
+        admin
+            .put(format!("{}{path}", dictionary()))
+            .json(&entry_body("Revised by the editor."))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["data"]["entry"]["version"], 2);
 
-    let (status, answer) = body(admin.put(format!("{}{path}", dictionary())).json(&json!({"type": "technique", "definition": {}})).send().await.unwrap()).await;
+    let (status, answer) = body(
+        admin
+            .put(format!("{}{path}", dictionary()))
+            .json(&json!({"type": "technique", "definition": {}}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 400, "{answer}");
     let (status, _) = body(admin.put(format!("{}/api/v1/admin/terms/Other", dictionary())).json(&json!({"term": "Something else", "type": "technique", "definition": {"concise": "x"}})).send().await.unwrap()).await;
     assert_eq!(status, 400);
@@ -446,22 +539,65 @@ async fn admin_routes_need_an_admin_jwt() {
     ]})).send().await.unwrap()).await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["data"]["upserted"], 2);
-    let (status, _) = body(admin.post(format!("{}/api/v1/admin/bulk", dictionary())).json(&json!({"entries": [{"type": "general", "definition": {"concise": "No term."}}]})).send().await.unwrap()).await;
+    let (status, _) = body(
+        admin
+            .post(format!("{}/api/v1/admin/bulk", dictionary()))
+            .json(&json!({"entries": [{"type": "general", "definition": {"concise": "No term."}}]}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 400);
 
-    let (status, _) = body(user.delete(format!("{}/api/v1/admin/terms/{id}", dictionary())).send().await.unwrap()).await;
+    let (status, _) = body(
+        user.delete(format!("{}/api/v1/admin/terms/{id}", dictionary()))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 403);
-    let (status, _) = body(admin.delete(format!("{}/api/v1/admin/terms/{id}", dictionary())).send().await.unwrap()).await;
+    let (status, _) = body(
+        admin
+            .delete(format!("{}/api/v1/admin/terms/{id}", dictionary()))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 200);
     let (status, _) = get("/api/v1/terms/editorial%20test").await;
     assert_eq!(status, 404);
-    let (status, _) = body(admin.delete(format!("{}/api/v1/admin/terms/{id}", dictionary())).send().await.unwrap()).await;
+    let (status, _) = body(
+        admin
+            .delete(format!("{}/api/v1/admin/terms/{id}", dictionary()))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 404);
 
-    let (status, answer) = body(admin.get(format!("{}/api/v1/admin/seed/review-queue", dictionary())).send().await.unwrap()).await;
+    let (status, answer) = body(
+        admin
+            .get(format!("{}/api/v1/admin/seed/review-queue", dictionary()))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 200, "{answer}");
     assert!(answer["data"]["items"].is_array());
-    let (status, _) = body(admin.put(format!("{}/api/v1/admin/seed/review/none", dictionary())).json(&json!({"action": "approve"})).send().await.unwrap()).await;
+    let (status, _) = body(
+        admin
+            .put(format!("{}/api/v1/admin/seed/review/none", dictionary()))
+            .json(&json!({"action": "approve"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 404);
 }
 
@@ -476,35 +612,128 @@ async fn service_tokens_open_only_their_routes() {
     let path = "/api/v1/admin/terms/Service%20Term";
     let pipeline = service_token("content-pipeline");
 
-    let (status, answer) = body(as_service(Method::PUT, path, "content-pipeline", &pipeline).json(&entry_body("Written by a service.")).send().await.unwrap()).await;
+    let (status, answer) = body(
+        as_service(Method::PUT, path, "content-pipeline", &pipeline)
+            .json(&entry_body("Written by a service."))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 201, "{answer}");
-    assert_eq!(answer["data"]["entry"]["metadata"]["created_by"], "service:content-pipeline");
+    assert_eq!(
+        answer["data"]["entry"]["metadata"]["created_by"],
+        "service:content-pipeline"
+    );
 
     // Wrong token, a token of another service, no token at all.
-    let (status, answer) = body(as_service(Method::PUT, path, "content-pipeline", &"0".repeat(64)).json(&entry_body("x")).send().await.unwrap()).await;
+    let (status, answer) = body(
+        as_service(Method::PUT, path, "content-pipeline", &"0".repeat(64))
+            .json(&entry_body("x"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 401, "{answer}");
-    let (status, _) = body(as_service(Method::PUT, path, "scores", &pipeline).json(&entry_body("x")).send().await.unwrap()).await;
+    let (status, _) = body(
+        as_service(Method::PUT, path, "scores", &pipeline)
+            .json(&entry_body("x"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 401);
-    let (status, _) = body(request(Method::PUT, path, &unique_client_ip()).header("X-Service-Name", "content-pipeline").json(&entry_body("x")).send().await.unwrap()).await;
+    let (status, _) = body(
+        request(Method::PUT, path, &unique_client_ip())
+            .header("X-Service-Name", "content-pipeline")
+            .json(&entry_body("x"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 401);
-    let (status, _) = body(as_service(Method::PUT, path, "content-pipeline", "not hex").json(&entry_body("x")).send().await.unwrap()).await;
+    let (status, _) = body(
+        as_service(Method::PUT, path, "content-pipeline", "not hex")
+            .json(&entry_body("x"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 401);
 
     // A genuine service on a route that does not allow it.
     let scores = service_token("scores");
-    let (status, answer) = body(as_service(Method::PUT, path, "scores", &scores).json(&entry_body("Written by scores.")).send().await.unwrap()).await;
+    let (status, answer) = body(
+        as_service(Method::PUT, path, "scores", &scores)
+            .json(&entry_body("Written by scores."))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 200, "{answer}");
-    let (status, answer) = body(as_service(Method::POST, "/api/v1/admin/seed/bulk-import", "scores", &scores).json(&json!({"terms": "Passepied"})).send().await.unwrap()).await;
+    let (status, answer) = body(
+        as_service(
+            Method::POST,
+            "/api/v1/admin/seed/bulk-import",
+            "scores",
+            &scores,
+        )
+        .json(&json!({"terms": "Passepied"}))
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
     assert_eq!(status, 403, "{answer}");
 
-    let (status, answer) = body(as_service(Method::POST, "/api/v1/admin/seed/bulk-import", "content-pipeline", &pipeline).json(&json!({"terms": "Passepied\nLoure\n\n", "priority": 7, "type": "genre"})).send().await.unwrap()).await;
+    let (status, answer) = body(
+        as_service(
+            Method::POST,
+            "/api/v1/admin/seed/bulk-import",
+            "content-pipeline",
+            &pipeline,
+        )
+        .json(&json!({"terms": "Passepied\nLoure\n\n", "priority": 7, "type": "genre"}))
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
     assert_eq!(status, 201, "{answer}");
     assert_eq!(answer["data"]["queued"], 2);
-    let (status, answer) = body(as_service(Method::GET, "/api/v1/admin/seed/status", "content-pipeline", &pipeline).send().await.unwrap()).await;
+    let (status, answer) = body(
+        as_service(
+            Method::GET,
+            "/api/v1/admin/seed/status",
+            "content-pipeline",
+            &pipeline,
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
     assert_eq!(status, 200, "{answer}");
     assert!(answer["data"]["stats"]["pending"].as_u64().unwrap() >= 2);
     assert_eq!(answer["data"]["ai_configured"], false);
-    let (status, _) = body(as_service(Method::POST, "/api/v1/admin/seed/bulk-import", "content-pipeline", &pipeline).json(&json!({"terms": "   "})).send().await.unwrap()).await;
+    let (status, _) = body(
+        as_service(
+            Method::POST,
+            "/api/v1/admin/seed/bulk-import",
+            "content-pipeline",
+            &pipeline,
+        )
+        .json(&json!({"terms": "   "}))
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
     assert_eq!(status, 400);
 }
 
@@ -514,26 +743,49 @@ async fn exports_stream_json_and_csv() {
     assert_eq!(status, 200);
     let count = answer["data"]["count"].as_u64().unwrap();
     assert!(count >= 400, "{count}");
-    assert_eq!(answer["data"]["entries"].as_array().unwrap().len() as u64, count);
+    assert_eq!(
+        answer["data"]["entries"].as_array().unwrap().len() as u64,
+        count
+    );
 
     let (_, answer) = get("/api/v1/export?format=json&type=ornament&limit=3").await;
     let entries = answer["data"]["entries"].as_array().unwrap();
     assert_eq!(entries.len(), 3);
     assert!(entries.iter().all(|entry| entry["type"] == "ornament"));
 
-    let response = request(Method::GET, "/api/v1/export?format=csv&type=tempo", &unique_client_ip())
-        .send()
-        .await
-        .unwrap();
+    let response = request(
+        Method::GET,
+        "/api/v1/export?format=csv&type=tempo",
+        &unique_client_ip(),
+    )
+    .send()
+    .await
+    .unwrap();
     assert_eq!(response.status(), 200);
-    assert!(response.headers()["Content-Type"].to_str().unwrap().starts_with("text/csv"));
+    assert!(
+        response.headers()["Content-Type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
     let text = response.text().await.unwrap();
     let mut lines = text.lines();
-    assert!(lines.next().unwrap().starts_with("id,term,lang,type,concise"));
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("id,term,lang,type,concise")
+    );
     assert!(text.contains("快板"));
     assert!(lines.count() >= 40);
 
-    for bad in ["format=sqlite", "limit=0", "limit=10001", "type=noise", "min_quality=101"] {
+    for bad in [
+        "format=sqlite",
+        "limit=0",
+        "limit=10001",
+        "type=noise",
+        "min_quality=101",
+    ] {
         let (status, _) = get(&format!("/api/v1/export?{bad}")).await;
         assert_eq!(status, 400, "{bad}");
     }
@@ -541,16 +793,31 @@ async fn exports_stream_json_and_csv() {
 
 #[tokio::test]
 async fn term_pages_and_sitemap() {
-    let response = request(Method::GET, "/dictionary/fr/allegro", &unique_client_ip()).send().await.unwrap();
+    let response = request(Method::GET, "/dictionary/fr/allegro", &unique_client_ip())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["Content-Language"], "fr");
-    assert!(response.headers()["Content-Type"].to_str().unwrap().starts_with("text/html"));
+    assert!(
+        response.headers()["Content-Type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
     let html = response.text().await.unwrap();
     assert!(html.contains("<html lang=\"fr\">"));
     assert!(html.contains("<h1>allegro</h1>"));
     assert!(html.contains("hreflang=\"zh-TW\""));
 
-    let response = request(Method::GET, "/dictionary/zh-TW/crescendo", &unique_client_ip()).send().await.unwrap();
+    let response = request(
+        Method::GET,
+        "/dictionary/zh-TW/crescendo",
+        &unique_client_ip(),
+    )
+    .send()
+    .await
+    .unwrap();
     assert_eq!(response.status(), 200);
     assert!(response.text().await.unwrap().contains("<h1>漸強</h1>"));
 
@@ -559,16 +826,37 @@ async fn term_pages_and_sitemap() {
         ("/dictionary/EN/allegro", "/dictionary/en/allegro"),
         ("/dictionary/de/Allegro", "/dictionary/de/allegro"),
     ] {
-        let response = request(Method::GET, path, &unique_client_ip()).send().await.unwrap();
+        let response = request(Method::GET, path, &unique_client_ip())
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), 301, "{path}");
-        assert!(response.headers()["Location"].to_str().unwrap().ends_with(location), "{path}");
+        assert!(
+            response.headers()["Location"]
+                .to_str()
+                .unwrap()
+                .ends_with(location),
+            "{path}"
+        );
     }
 
-    let response = request(Method::GET, "/dictionary/en/alegro", &unique_client_ip()).send().await.unwrap();
+    let response = request(Method::GET, "/dictionary/en/alegro", &unique_client_ip())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 404);
-    assert!(response.text().await.unwrap().contains("/dictionary/en/allegro"));
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("/dictionary/en/allegro")
+    );
 
-    let response = request(Method::GET, "/dictionary/sitemap.xml", &unique_client_ip()).send().await.unwrap();
+    let response = request(Method::GET, "/dictionary/sitemap.xml", &unique_client_ip())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
     let xml = response.text().await.unwrap();
     assert!(xml.starts_with("<?xml"));
@@ -598,10 +886,19 @@ async fn every_bad_input_is_a_4xx() {
     }
     for (path, payload) in [
         ("/api/v1/batch/query", json!({"terms": []})),
-        ("/api/v1/batch/query", json!({"terms": ["ok"], "lang": "xx"})),
+        (
+            "/api/v1/batch/query",
+            json!({"terms": ["ok"], "lang": "xx"}),
+        ),
         ("/api/v1/batch/query", json!({"terms": [""]})),
-        ("/api/v1/search/semantic", json!({"query": "valid query", "threshold": 2})),
-        ("/api/v1/search/semantic", json!({"query": "valid query", "unknown": 1})),
+        (
+            "/api/v1/search/semantic",
+            json!({"query": "valid query", "threshold": 2}),
+        ),
+        (
+            "/api/v1/search/semantic",
+            json!({"query": "valid query", "unknown": 1}),
+        ),
     ] {
         let (status, answer) = post(path, payload.clone()).await;
         assert_eq!(status, 400, "{path} {payload}: {answer}");
@@ -613,7 +910,10 @@ async fn every_bad_input_is_a_4xx() {
         .await
         .unwrap();
     assert_eq!(response.status(), 400);
-    let response = request(Method::DELETE, "/api/v1/search", &unique_client_ip()).send().await.unwrap();
+    let response = request(Method::DELETE, "/api/v1/search", &unique_client_ip())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 405);
 }
 
@@ -642,6 +942,9 @@ async fn the_cron_says_enhancement_did_not_run_without_ai() {
     }
     let report = report.expect("the cron logged its report");
     assert_eq!(report["enhancement"]["ran"], false);
-    assert_eq!(report["enhancement"]["reason"], "Workers AI is not configured");
+    assert_eq!(
+        report["enhancement"]["reason"],
+        "Workers AI is not configured"
+    );
     assert!(report["cleanup"]["search_analytics"].is_u64(), "{report}");
 }

@@ -359,19 +359,18 @@ async fn rate(db: &D1Database, entry: &mut Entry, rating: u8) -> Result<(), Edge
             serde_json::from_str(&stored.quality_score).map_err(ApiError::internal)?;
         let rated = current.with_rating(rating);
         let rated_text = serde_json::to_string(&rated).map_err(ApiError::internal)?;
+        // RETURNING tells whether the compare-and-set matched (a stale read matches no row).
         let written = query!(
             db,
-            "UPDATE dictionary_entries SET quality_score = ?1 WHERE id = ?2 AND quality_score = ?3",
+            "UPDATE dictionary_entries SET quality_score = ?1 WHERE id = ?2 AND quality_score = ?3 RETURNING id",
             rated_text,
             &entry.id,
             &stored.quality_score
         )?
-        .run()
+        .first::<Value>(None)
         .await?
-        .meta()?
-        .and_then(|meta| meta.changes)
-        .unwrap_or(0);
-        if written == 1 {
+        .is_some();
+        if written {
             entry.quality_score = rated;
             return Ok(());
         }

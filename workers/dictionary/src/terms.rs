@@ -63,11 +63,26 @@ async fn with_related(db: &D1Database, entry: &Entry, lang: Lang) -> Result<Valu
     Ok(answer)
 }
 
+/// The entry a lookup found, as the analytics record it.
+struct Found<'a> {
+    id: &'a str,
+    normalized_term: &'a str,
+}
+
+impl<'a> From<&'a Entry> for Found<'a> {
+    fn from(entry: &'a Entry) -> Self {
+        Self {
+            id: &entry.id,
+            normalized_term: &entry.normalized_term,
+        }
+    }
+}
+
 /// Counts a lookup (popular searches, related searches, popularity sort).
 async fn record_lookup(
     db: &D1Database,
     asked: &str,
-    found: Option<&Entry>,
+    found: Option<Found<'_>>,
     lang: Lang,
     claims: Option<&Claims>,
 ) -> Result<(), EdgeError> {
@@ -78,9 +93,9 @@ async fn record_lookup(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         uuid::Uuid::new_v4().to_string(),
         asked,
-        found.map_or(asked, |entry| entry.normalized_term.as_str()),
+        found.as_ref().map_or(asked, |entry| entry.normalized_term),
         i32::from(found.is_some()),
-        found.map(|entry| entry.id.as_str()),
+        found.as_ref().map(|entry| entry.id),
         lang.code(),
         claims.map(|claims| claims.sub.as_str()),
         &now
@@ -89,7 +104,7 @@ async fn record_lookup(
         statements.push(query!(
             db,
             "UPDATE dictionary_entries SET search_count = search_count + 1 WHERE id = ?1",
-            &entry.id
+            entry.id
         )?);
     }
     db.batch(statements).await?;
@@ -143,8 +158,11 @@ pub async fn lookup(ctx: RequestContext) -> Result<Response, EdgeError> {
             None => None,
         };
         if let Some(mut hit) = cached {
-            let found = hit["entry"]["id"].as_str().map(str::to_string);
-            record_hit(&db, &normalized, found.as_deref(), lang, claims.as_ref()).await?;
+            let found = hit["entry"]["id"]
+                .as_str()
+                .zip(hit["entry"]["normalized_term"].as_str())
+                .map(|(id, normalized_term)| Found { id, normalized_term });
+            record_lookup(&db, &normalized, found, lang, claims.as_ref()).await?;
             hit["cache_hit"] = json!(true);
             return with_cache_header(json(&json!({"success": true, "data": hit}))?, true);
         }
@@ -161,7 +179,7 @@ pub async fn lookup(ctx: RequestContext) -> Result<Response, EdgeError> {
                 404,
             );
         };
-        record_lookup(&db, &normalized, Some(&entry), lang, claims.as_ref()).await?;
+        record_lookup(&db, &normalized, Some(Found::from(&entry)), lang, claims.as_ref()).await?;
         let mut answer = with_related(&db, &entry, lang).await?;
         if let Some(key) = &key {
             cache::put(&ctx, key, &answer).await?;
@@ -170,20 +188,6 @@ pub async fn lookup(ctx: RequestContext) -> Result<Response, EdgeError> {
         with_cache_header(json(&json!({"success": true, "data": answer}))?, false)
     })
     .await
-}
-
-async fn record_hit(
-    db: &D1Database,
-    normalized: &str,
-    entry_id: Option<&str>,
-    lang: Lang,
-    claims: Option<&Claims>,
-) -> Result<(), EdgeError> {
-    let entry = match entry_id {
-        Some(id) => entry_by_id(db, id).await?,
-        None => None,
-    };
-    record_lookup(db, normalized, entry.as_ref(), lang, claims).await
 }
 
 /// `GET /api/v1/terms/id/{id}`

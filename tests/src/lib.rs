@@ -22,6 +22,9 @@ pub mod session;
 /// The Google client id the stack's api is configured with.
 pub const GOOGLE_CLIENT_ID: &str = "mirubato-test.apps.googleusercontent.com";
 
+/// The one administrator of the test stacks' dictionary (its `ADMIN_EMAILS`).
+pub const DICTIONARY_ADMIN_EMAIL: &str = "dictionary-admin@example.com";
+
 /// The workspace root.
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -83,6 +86,11 @@ fn test_options(state_dir: &Path) -> StackOptions {
             Worker::Api,
             "GOOGLE_JWKS_URL".into(),
             google_jwks_url().into(),
+        ),
+        (
+            Worker::Dictionary,
+            "ADMIN_EMAILS".into(),
+            DICTIONARY_ADMIN_EMAIL.into(),
         ),
     ];
     options

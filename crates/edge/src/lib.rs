@@ -8,6 +8,7 @@ mod health;
 mod objects;
 mod observe;
 mod pipeline;
+pub mod rate_limit;
 mod respond;
 mod router;
 

@@ -1,8 +1,21 @@
-//! The dictionary worker: music terms in six languages.
+//! The dictionary worker: music terms in six languages — lookups, full-text and semantic
+//! search, feedback and reports, exports, admin edits, public term pages, and the cron that
+//! keeps it tidy.
+
+mod admin;
+mod cache;
+mod cron;
+mod embeddings;
+mod export;
+mod guard;
+mod pages;
+mod search;
+mod store;
+mod terms;
 
 use mirubato_edge::auth::API_BINDING;
-use mirubato_edge::{Capability, Dependency, Router, Service, serve};
-use worker::{Context, Env, Request, Response, event};
+use mirubato_edge::{Capability, Dependency, EdgeError, Router, Service, serve};
+use worker::{Context, Env, Request, Response, ScheduleContext, ScheduledEvent, event};
 
 static SERVICE: Service = Service {
     name: "dictionary",
@@ -16,14 +29,61 @@ static SERVICE: Service = Service {
             name: "api",
         },
     ],
-    capabilities: &[Capability::Ai("AI")],
+    capabilities: &[Capability::Ai(AI)],
 };
+
+/// Bindings of this worker.
+pub(crate) const DB: &str = "DB";
+pub(crate) const CACHE: &str = "CACHE";
+pub(crate) const AI: &str = "AI";
+
+/// The instant of a request, and its stored form.
+pub(crate) fn clock() -> (chrono::DateTime<chrono::Utc>, String) {
+    let at = mirubato_edge::now();
+    (at, mirubato_core::practice::iso(at))
+}
+
+/// Says whether an answer came from the cache.
+pub(crate) fn with_cache_header(response: Response, hit: bool) -> Result<Response, EdgeError> {
+    let value = if hit { "HIT" } else { "MISS" };
+    Ok(mirubato_edge::rebuild_with_headers(
+        response,
+        &[("X-Cache", value.to_string())],
+    )?)
+}
 
 fn routes() -> Router {
     Router::new()
+        .get("/api/v1/terms/id/{id}", terms::by_id)
+        .get("/api/v1/terms/{term}", terms::lookup)
+        .get("/api/v1/terms/{term}/languages", terms::languages)
+        .post("/api/v1/terms/{term}/feedback", terms::feedback)
+        .post("/api/v1/terms/{term}/report", terms::report)
+        .get("/api/v1/search", search::search)
+        .get("/api/v1/search/suggestions", search::suggestions)
+        .get("/api/v1/search/popular", search::popular)
+        .get("/api/v1/search/related", search::related)
+        .post("/api/v1/search/semantic", search::semantic)
+        .post("/api/v1/batch/query", search::batch_query)
+        .get("/api/v1/export", export::export)
+        .put("/api/v1/admin/terms/{term}", admin::put_term)
+        .delete("/api/v1/admin/terms/{term}", admin::delete_term)
+        .post("/api/v1/admin/bulk", admin::bulk)
+        .post("/api/v1/admin/seed/bulk-import", admin::seed_import)
+        .get("/api/v1/admin/seed/status", admin::seed_status)
+        .get("/api/v1/admin/seed/review-queue", admin::review_queue)
+        .put("/api/v1/admin/seed/review/{id}", admin::review)
+        .get("/dictionary/sitemap.xml", pages::sitemap)
+        .get("/dictionary/{lang}/{term}", pages::term)
 }
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
     serve(req, env, ctx, &SERVICE, routes).await
+}
+
+#[event(scheduled)]
+async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    let report = cron::run(&env, &event.cron()).await;
+    worker::console_log!("{report}");
 }

@@ -1,0 +1,12 @@
+//! The music dictionary: entry model, languages, term normalisation, the quality score, search
+//! query rules, the curated seed set, service-token checks and the public HTML pages.
+
+pub mod access;
+pub mod entry;
+pub mod lang;
+pub mod search;
+pub mod seed;
+pub mod seo;
+
+pub use entry::{Definition, Entry, QualityScore, TermType, normalize_term};
+pub use lang::Lang;

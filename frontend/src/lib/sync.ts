@@ -1,0 +1,358 @@
+import type { ApiClient } from './api'
+import { ENTITY_TYPES, LIST_OF, isTombstone, type EntityType } from './documents'
+import type { OutboxItem } from './db'
+import type { LocalStore, RemoteDocument } from './store'
+
+export type SyncState = 'local' | 'offline' | 'syncing' | 'synced'
+
+/** Frames the toolbox listens to (ensemble metronome, clock offset). */
+export type ServerFrame = { type: string } & Record<string, unknown>
+
+interface PullAnswer {
+  syncToken: string
+  lastSeq: number
+  hasMore: boolean
+  [list: string]: unknown
+}
+
+interface PushAnswer {
+  lastSeq: number
+  conflicts: { entityId: string; entityType: EntityType; current: Record<string, unknown> | null }[]
+}
+
+export interface SyncOptions {
+  store: LocalStore
+  api: ApiClient
+  /** `ws(s)://…/sync/ws` from `/config.json`. */
+  syncUrl: string
+  userId: string
+  accessToken: () => string | null
+  /** Swappable for tests. */
+  createSocket?: (url: string) => WebSocket
+}
+
+/** Types whose writes can travel as socket mutation frames; the rest go through REST push. */
+const SOCKET_TYPES: ReadonlySet<EntityType> = new Set(['logbook_entry', 'repertoire_item'])
+const PUSH_BATCH = 500
+const RETRY_MS = 5000
+const KEEPALIVE_MS = 30_000
+
+/** The mutation frame for a queued write (`null`: not a socket type). */
+export function mutationFrame(item: OutboxItem): Record<string, unknown> | null {
+  const deleted = isTombstone(item.data)
+  switch (item.type) {
+    case 'logbook_entry':
+      return deleted
+        ? { type: 'ENTRY_DELETED', entryId: item.id, timestamp: item.data.deletedAt }
+        : { type: 'ENTRY_UPDATED', entry: item.data }
+    case 'repertoire_item':
+      return deleted
+        ? { type: 'PIECE_REMOVED', scoreId: item.id, timestamp: item.data.deletedAt }
+        : { type: 'PIECE_UPDATED', piece: item.data }
+    default:
+      return null
+  }
+}
+
+/** The documents a server frame carries (catch-up and live frames alike). */
+export function documentsOfFrame(frame: ServerFrame): RemoteDocument[] {
+  const seq = typeof frame.seq === 'number' ? frame.seq : typeof frame.lastSeq === 'number' ? frame.lastSeq : undefined
+  const docs = (type: EntityType, list: unknown): RemoteDocument[] =>
+    Array.isArray(list) ? list.map((data) => ({ type, data: data as Record<string, unknown>, seq })) : []
+  const at = typeof frame.timestamp === 'string' ? frame.timestamp : new Date().toISOString()
+  switch (frame.type) {
+    case 'BULK_SYNC':
+      return docs('logbook_entry', frame.entries)
+    case 'REPERTOIRE_BULK_SYNC':
+      return docs('repertoire_item', frame.pieces)
+    case 'DOCUMENTS_SYNC':
+      return ENTITY_TYPES.includes(frame.entityType as EntityType)
+        ? docs(frame.entityType as EntityType, frame.documents)
+        : []
+    case 'ENTRY_CREATED':
+    case 'ENTRY_UPDATED':
+      return docs('logbook_entry', [frame.entry])
+    case 'ENTRY_DELETED':
+      return docs('logbook_entry', [{ id: frame.entryId, deletedAt: at }])
+    case 'PIECE_ADDED':
+    case 'PIECE_UPDATED':
+      return docs('repertoire_item', [frame.piece])
+    case 'PIECE_REMOVED':
+      return docs('repertoire_item', [{ id: frame.scoreId, deletedAt: at }])
+    case 'PLAN_CREATED':
+    case 'PLAN_UPDATED':
+      return [...docs('practice_plan', [frame.plan]), ...docs('plan_occurrence', frame.occurrences)]
+    case 'PLAN_OCCURRENCE_COMPLETED':
+      return docs('plan_occurrence', [frame.occurrence])
+    default:
+      return []
+  }
+}
+
+/**
+ * Moves the outbox to the server and the server's changes to the device: REST push (with an
+ * idempotency key, so a retried push is never applied twice) and pull from the cursor; the
+ * socket for live changes both ways, catch-up after every reconnect, and the metronome frames.
+ */
+export class SyncEngine {
+  private socket: WebSocket | null = null
+  private socketOpen = false
+  private stopped = false
+  private backoffMs = 1000
+  private reconnectTimer: ReturnType<typeof setTimeout> | null = null
+  private retryTimer: ReturnType<typeof setTimeout> | null = null
+  private keepalive: ReturnType<typeof setInterval> | null = null
+  private draining: Promise<void> | null = null
+  /** Socket mutations awaiting their reply: entity id → outbox seq. */
+  private inFlight = new Map<string, number>()
+  private stateListeners = new Set<(state: SyncState) => void>()
+  private frameListeners = new Set<(frame: ServerFrame) => void>()
+  private currentState: SyncState = 'syncing'
+  private deviceId = ''
+
+  constructor(private readonly options: SyncOptions) {}
+
+  get state(): SyncState {
+    return this.currentState
+  }
+
+  async start(): Promise<void> {
+    this.deviceId = await this.options.store.deviceId()
+    window.addEventListener('online', this.onOnline)
+    window.addEventListener('offline', this.onOffline)
+    this.connect()
+    await this.syncNow()
+  }
+
+  stop(): void {
+    this.stopped = true
+    window.removeEventListener('online', this.onOnline)
+    window.removeEventListener('offline', this.onOffline)
+    for (const timer of [this.reconnectTimer, this.retryTimer]) if (timer) clearTimeout(timer)
+    if (this.keepalive) clearInterval(this.keepalive)
+    this.socket?.close(1000, 'signed out')
+    this.socket = null
+  }
+
+  onState(listener: (state: SyncState) => void): () => void {
+    this.stateListeners.add(listener)
+    listener(this.currentState)
+    return () => this.stateListeners.delete(listener)
+  }
+
+  onFrame(listener: (frame: ServerFrame) => void): () => void {
+    this.frameListeners.add(listener)
+    return () => this.frameListeners.delete(listener)
+  }
+
+  /** Send a non-mutation frame (metronome, clock sync); false when the socket is not open. */
+  send(frame: Record<string, unknown>): boolean {
+    if (!this.socket || !this.socketOpen) return false
+    this.socket.send(JSON.stringify(frame))
+    return true
+  }
+
+  /** A local write happened: move it now. */
+  notify(): void {
+    void this.drain()
+  }
+
+  /** Push the outbox, then pull what changed since the cursor. */
+  async syncNow(): Promise<void> {
+    if (!navigator.onLine) {
+      this.setState('offline')
+      return
+    }
+    await this.drain()
+    try {
+      await this.pull()
+    } catch {
+      this.setState(navigator.onLine ? 'syncing' : 'offline')
+      this.scheduleRetry()
+    }
+  }
+
+  /** The socket would die silently: close it now, and send nothing until back online. */
+  private onOffline = () => {
+    this.socketOpen = false
+    this.socket?.close(1000, 'offline')
+    this.setState('offline')
+  }
+
+  private onOnline = () => {
+    this.backoffMs = 1000
+    if (!this.socketOpen) this.connect()
+    void this.syncNow()
+  }
+
+  private setState(state: SyncState) {
+    if (state === this.currentState) return
+    this.currentState = state
+    for (const listener of this.stateListeners) listener(state)
+  }
+
+  private drain(): Promise<void> {
+    this.draining ??= this.drainOnce().finally(() => {
+      this.draining = null
+    })
+    return this.draining
+  }
+
+  private async drainOnce(): Promise<void> {
+    const { store } = this.options
+    const pending = await store.pending(PUSH_BATCH)
+    if (!navigator.onLine) {
+      this.setState('offline')
+      return
+    }
+    if (pending.length === 0) {
+      this.setState('synced')
+      return
+    }
+    this.setState('syncing')
+    const overSocket = this.socketOpen ? pending.filter((item) => SOCKET_TYPES.has(item.type)) : []
+    for (const item of overSocket) {
+      if (this.inFlight.get(item.id) === item.seq) continue
+      const frame = mutationFrame(item)
+      if (frame && this.send(frame)) this.inFlight.set(item.id, item.seq!)
+    }
+    const overRest = pending.filter((item) => !overSocket.includes(item))
+    if (overRest.length === 0) return
+    try {
+      await this.push(overRest)
+      this.setState('synced')
+      if ((await store.pending(PUSH_BATCH)).some((item) => !this.inFlight.has(item.id))) void this.drain()
+    } catch {
+      this.setState(navigator.onLine ? 'syncing' : 'offline')
+      this.scheduleRetry()
+    }
+  }
+
+  private async push(items: OutboxItem[]): Promise<void> {
+    const changes: Record<string, unknown[]> = {}
+    for (const item of items) (changes[LIST_OF[item.type]] ??= []).push(item.data)
+    // The same queued writes always make the same key: a push retried after a lost answer
+    // replays the first answer instead of being applied twice.
+    const key = `${this.deviceId}:${items[0].seq}-${items[items.length - 1].seq}:${items.length}`
+    const answer = await this.options.api.request<PushAnswer>('/api/sync/push', {
+      method: 'POST',
+      body: { changes },
+      headers: { 'X-Device-ID': this.deviceId, 'X-Idempotency-Key': key },
+    })
+    const { store } = this.options
+    await store.acknowledge(items.map((item) => item.seq!))
+    for (const conflict of answer.conflicts) {
+      await store.acceptWinner(conflict.entityType, conflict.entityId, conflict.current)
+    }
+  }
+
+  private async pull(): Promise<void> {
+    const { store, api } = this.options
+    let since = await store.cursor()
+    for (;;) {
+      const answer = await api.request<PullAnswer>('/api/sync/pull', { method: 'POST', body: { since } })
+      const documents: RemoteDocument[] = []
+      for (const type of ENTITY_TYPES) {
+        const list = answer[LIST_OF[type]]
+        if (Array.isArray(list)) for (const data of list) documents.push({ type, data })
+      }
+      await store.applyRemote(documents)
+      since = answer.lastSeq
+      await store.setCursor(since)
+      if (!answer.hasMore) break
+    }
+    if ((await store.pending(1)).length === 0) this.setState('synced')
+  }
+
+  private scheduleRetry() {
+    if (this.stopped || this.retryTimer) return
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null
+      void this.syncNow()
+    }, RETRY_MS)
+  }
+
+  private connect() {
+    const token = this.options.accessToken()
+    if (this.stopped || !token || this.socket || !navigator.onLine) return
+    const url = new URL(this.options.syncUrl)
+    url.searchParams.set('userId', this.options.userId)
+    url.searchParams.set('token', token)
+    url.searchParams.set('deviceId', this.deviceId)
+    const socket = (this.options.createSocket ?? ((u) => new WebSocket(u)))(url.toString())
+    this.socket = socket
+    socket.onmessage = (event) => void this.onMessage(String(event.data))
+    socket.onclose = (event) => {
+      this.socket = null
+      this.socketOpen = false
+      this.inFlight.clear()
+      if (this.keepalive) clearInterval(this.keepalive)
+      if (this.stopped) return
+      // Too many sockets: a slot frees only when another device leaves.
+      const wait = event.code === 1008 ? 60_000 : this.backoffMs
+      this.backoffMs = Math.min(this.backoffMs * 2, 30_000)
+      this.reconnectTimer = setTimeout(() => {
+        this.reconnectTimer = null
+        this.connect()
+      }, wait + Math.random() * 500)
+    }
+  }
+
+  private async onMessage(text: string) {
+    let frame: ServerFrame
+    try {
+      frame = JSON.parse(text) as ServerFrame
+    } catch {
+      return
+    }
+    const { store } = this.options
+    switch (frame.type) {
+      case 'WELCOME':
+        this.socketOpen = true
+        this.backoffMs = 1000
+        this.keepalive = setInterval(() => this.send({ type: 'PING' }), KEEPALIVE_MS)
+        this.send({ type: 'SYNC_REQUEST', lastSeq: await store.cursor() })
+        void this.drain()
+        break
+      case 'SYNC_RESPONSE':
+        if (typeof frame.entityId === 'string') {
+          await this.settle(frame.entityId)
+        } else if (typeof frame.lastSeq === 'number') {
+          await store.setCursor(frame.lastSeq)
+          if (frame.message === 'Sync complete') this.send({ type: 'SYNC_REQUEST', lastSeq: frame.lastSeq })
+        }
+        break
+      case 'SYNC_CONFLICT':
+        if (typeof frame.entityId === 'string') {
+          this.inFlight.delete(frame.entityId)
+          await store.acceptWinner(frame.entityType as EntityType, frame.entityId, (frame.current ?? null) as Record<string, unknown> | null)
+          void this.drain()
+        }
+        break
+      case 'ERROR':
+        if (typeof frame.entityId === 'string') {
+          // Invalid data will never be accepted: drop it. Unavailable: send again later.
+          if (frame.code === 'INVALID_DATA') await this.settle(frame.entityId)
+          else {
+            this.inFlight.delete(frame.entityId)
+            this.scheduleRetry()
+          }
+        }
+        break
+      default: {
+        const documents = documentsOfFrame(frame)
+        if (documents.length > 0) await store.applyRemote(documents)
+        for (const listener of this.frameListeners) listener(frame)
+      }
+    }
+  }
+
+  /** A socket mutation got its final reply: drop exactly the write that was sent. */
+  private async settle(entityId: string) {
+    const seq = this.inFlight.get(entityId)
+    this.inFlight.delete(entityId)
+    if (seq !== undefined) await this.options.store.acknowledge([seq])
+    if ((await this.options.store.pending(1)).length === 0) this.setState('synced')
+    else void this.drain()
+  }
+}

@@ -3,13 +3,14 @@ import { useLiveQuery } from 'dexie-react-hooks'
 import { useConfig } from './config-context'
 import { I18nContext, format, loadMessages, matchLanguage, type Language, type Messages } from './i18n'
 import { en } from './i18n/en'
+import type { Theme } from './generated/Theme'
 import { ApiClient } from './lib/api'
 import type { Doc, EntityType } from './lib/documents'
 import { SessionStore, type Session } from './lib/session'
 import { LocalStore } from './lib/store'
 import { SyncEngine, type SyncState } from './lib/sync'
 
-export type Theme = 'light' | 'dark' | 'auto'
+export type { Theme }
 
 export interface LocalPreferences {
   theme: Theme

@@ -1,13 +1,8 @@
+import type { User } from '../generated/User'
 import type { ApiClient, TokenStore, Tokens } from './api'
 
-export interface SessionUser {
-  id: string
-  email: string
-  displayName?: string | null
-}
-
 export interface Session extends Tokens {
-  user: SessionUser
+  user: User
 }
 
 const STORAGE_KEY = 'mirubato.session'
@@ -70,7 +65,7 @@ export class SessionStore implements TokenStore {
 }
 
 interface SignInAnswer extends Tokens {
-  user: SessionUser
+  user: User
 }
 
 export async function requestMagicLink(api: ApiClient, email: string): Promise<void> {

@@ -1,3 +1,6 @@
+import type { ClientFrame } from '../generated/ClientFrame'
+import type { ServerFrame } from '../generated/ServerFrame'
+import type { JsonValue } from '../generated/serde_json/JsonValue'
 import type { ApiClient } from './api'
 import { ENTITY_TYPES, LIST_OF, isTombstone, type EntityType } from './documents'
 import type { OutboxItem } from './db'
@@ -5,8 +8,7 @@ import type { LocalStore, RemoteDocument } from './store'
 
 export type SyncState = 'local' | 'offline' | 'syncing' | 'synced'
 
-/** Frames the toolbox listens to (ensemble metronome, clock offset). */
-export type ServerFrame = { type: string } & Record<string, unknown>
+export type { ServerFrame }
 
 interface PullAnswer {
   syncToken: string
@@ -38,17 +40,18 @@ const RETRY_MS = 5000
 const KEEPALIVE_MS = 30_000
 
 /** The mutation frame for a queued write (`null`: not a socket type). */
-export function mutationFrame(item: OutboxItem): Record<string, unknown> | null {
-  const deleted = isTombstone(item.data)
+export function mutationFrame(item: OutboxItem): ClientFrame | null {
+  const deletedAt = isTombstone(item.data) ? String(item.data.deletedAt) : null
+  const document = item.data as { [key: string]: JsonValue }
   switch (item.type) {
     case 'logbook_entry':
-      return deleted
-        ? { type: 'ENTRY_DELETED', entryId: item.id, timestamp: item.data.deletedAt }
-        : { type: 'ENTRY_UPDATED', entry: item.data }
+      return deletedAt
+        ? { type: 'ENTRY_DELETED', entryId: item.id, timestamp: deletedAt }
+        : { type: 'ENTRY_UPDATED', entry: document }
     case 'repertoire_item':
-      return deleted
-        ? { type: 'PIECE_REMOVED', scoreId: item.id, timestamp: item.data.deletedAt }
-        : { type: 'PIECE_UPDATED', piece: item.data }
+      return deletedAt
+        ? { type: 'PIECE_REMOVED', scoreId: item.id, timestamp: deletedAt }
+        : { type: 'PIECE_UPDATED', piece: document }
     default:
       return null
   }
@@ -56,34 +59,32 @@ export function mutationFrame(item: OutboxItem): Record<string, unknown> | null 
 
 /** The documents a server frame carries (catch-up and live frames alike). */
 export function documentsOfFrame(frame: ServerFrame): RemoteDocument[] {
-  const seq = typeof frame.seq === 'number' ? frame.seq : typeof frame.lastSeq === 'number' ? frame.lastSeq : undefined
-  const docs = (type: EntityType, list: unknown): RemoteDocument[] =>
-    Array.isArray(list) ? list.map((data) => ({ type, data: data as Record<string, unknown>, seq })) : []
-  const at = typeof frame.timestamp === 'string' ? frame.timestamp : new Date().toISOString()
+  const docs = (type: EntityType, list: JsonValue[], seq: number): RemoteDocument[] =>
+    list
+      .filter((data): data is { [key: string]: JsonValue } => typeof data === 'object' && data !== null && !Array.isArray(data))
+      .map((data) => ({ type, data, seq }))
   switch (frame.type) {
     case 'BULK_SYNC':
-      return docs('logbook_entry', frame.entries)
+      return docs('logbook_entry', frame.entries, frame.lastSeq)
     case 'REPERTOIRE_BULK_SYNC':
-      return docs('repertoire_item', frame.pieces)
+      return docs('repertoire_item', frame.pieces, frame.lastSeq)
     case 'DOCUMENTS_SYNC':
       return ENTITY_TYPES.includes(frame.entityType as EntityType)
-        ? docs(frame.entityType as EntityType, frame.documents)
+        ? docs(frame.entityType as EntityType, frame.documents, frame.lastSeq)
         : []
-    case 'ENTRY_CREATED':
     case 'ENTRY_UPDATED':
-      return docs('logbook_entry', [frame.entry])
+      return docs('logbook_entry', [frame.entry], frame.seq)
     case 'ENTRY_DELETED':
-      return docs('logbook_entry', [{ id: frame.entryId, deletedAt: at }])
-    case 'PIECE_ADDED':
+      // The frame carries no deletedAt; its seq orders it after the entry it deletes.
+      return docs('logbook_entry', [{ id: frame.entryId, deletedAt: frame.timestamp }], frame.seq)
     case 'PIECE_UPDATED':
-      return docs('repertoire_item', [frame.piece])
+      return docs('repertoire_item', [frame.piece], frame.seq)
     case 'PIECE_REMOVED':
-      return docs('repertoire_item', [{ id: frame.scoreId, deletedAt: at }])
-    case 'PLAN_CREATED':
+      return docs('repertoire_item', [{ id: frame.scoreId, deletedAt: frame.timestamp }], frame.seq)
     case 'PLAN_UPDATED':
-      return [...docs('practice_plan', [frame.plan]), ...docs('plan_occurrence', frame.occurrences)]
+      return docs('practice_plan', [frame.plan], frame.seq)
     case 'PLAN_OCCURRENCE_COMPLETED':
-      return docs('plan_occurrence', [frame.occurrence])
+      return docs('plan_occurrence', [frame.occurrence], frame.seq)
     default:
       return []
   }
@@ -146,7 +147,7 @@ export class SyncEngine {
   }
 
   /** Send a non-mutation frame (metronome, clock sync); false when the socket is not open. */
-  send(frame: Record<string, unknown>): boolean {
+  send(frame: ClientFrame): boolean {
     if (!this.socket || !this.socketOpen) return false
     this.socket.send(JSON.stringify(frame))
     return true
@@ -301,6 +302,7 @@ export class SyncEngine {
   private async onMessage(text: string) {
     let frame: ServerFrame
     try {
+      // Not JSON: the literal `pong` answer to a keepalive.
       frame = JSON.parse(text) as ServerFrame
     } catch {
       return
@@ -310,25 +312,26 @@ export class SyncEngine {
       case 'WELCOME':
         this.socketOpen = true
         this.backoffMs = 1000
-        this.keepalive = setInterval(() => this.send({ type: 'PING' }), KEEPALIVE_MS)
+        this.keepalive = setInterval(() => this.send({ type: 'PING', timestamp: Date.now() }), KEEPALIVE_MS)
         this.send({ type: 'SYNC_REQUEST', lastSeq: await store.cursor() })
         void this.drain()
         break
       case 'SYNC_RESPONSE':
         if (typeof frame.entityId === 'string') {
           await this.settle(frame.entityId)
-        } else if (typeof frame.lastSeq === 'number') {
+        } else {
           await store.setCursor(frame.lastSeq)
           if (frame.message === 'Sync complete') this.send({ type: 'SYNC_REQUEST', lastSeq: frame.lastSeq })
         }
         break
-      case 'SYNC_CONFLICT':
-        if (typeof frame.entityId === 'string') {
-          this.inFlight.delete(frame.entityId)
-          await store.acceptWinner(frame.entityType as EntityType, frame.entityId, (frame.current ?? null) as Record<string, unknown> | null)
-          void this.drain()
-        }
+      case 'SYNC_CONFLICT': {
+        this.inFlight.delete(frame.entityId)
+        const current = frame.current
+        const winner = typeof current === 'object' && current !== null && !Array.isArray(current) ? current : null
+        await store.acceptWinner(frame.entityType as EntityType, frame.entityId, winner)
+        void this.drain()
         break
+      }
       case 'ERROR':
         if (typeof frame.entityId === 'string') {
           // Invalid data will never be accepted: drop it. Unavailable: send again later.

@@ -1,6 +1,7 @@
 import { useRef, useState } from 'react'
 import { Link, useNavigate } from 'react-router'
 import { Page } from '../components/Page'
+import type { UserPreferences } from '../generated/UserPreferences'
 import { LANGUAGES, LANGUAGE_NAMES, useI18n, type Language } from '../i18n'
 import { localDay } from '../lib/reports'
 import { buildExport, parseExport } from '../lib/transfer'
@@ -29,7 +30,7 @@ export default function Profile() {
   async function updatePreferences(next: { theme?: Theme; language?: Language; primaryInstrument?: string }) {
     if (next.theme || next.language) setPreferences({ ...(next.theme && { theme: next.theme }), ...(next.language && { language: next.language }) })
     if (!session) return
-    const body = {
+    const body: UserPreferences = {
       theme: next.theme ?? preferences.theme,
       language: next.language ?? preferences.language,
       ...((next.primaryInstrument ?? instrument) ? { primaryInstrument: (next.primaryInstrument ?? instrument).slice(0, 50) } : {}),

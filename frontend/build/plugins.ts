@@ -59,7 +59,7 @@ export function serviceWorker(template: URL): Plugin {
         .sort()
       const version = gzipSync(files.join('\n')).toString('base64url').slice(-16)
       const source = readFileSync(template, 'utf8')
-        .replace('__PRECACHE__', JSON.stringify(['/', '/favicon.svg', '/site.webmanifest', ...files]))
+        .replace('__PRECACHE__', JSON.stringify(['/', '/config.json', '/favicon.svg', '/site.webmanifest', ...files]))
         .replace('__VERSION__', JSON.stringify(version))
       this.emitFile({ type: 'asset', fileName: 'sw.js', source })
     },

@@ -25,9 +25,9 @@ interface PageProblems {
  * `test` with an automatic guard: every test fails if the page logged a console
  * error, threw an uncaught exception, or a request to the app's own origin failed.
  */
-export const test = base.extend<{ problems: PageProblems; allowedErrors: RegExp[] }>({
+export const test = base.extend<{ problems: PageProblems; allowedErrors: RegExp | null }>({
   /** Console errors a test expects (a test that takes the browser offline sees failed loads). */
-  allowedErrors: [[], { option: true }],
+  allowedErrors: [null, { option: true }],
   problems: [
     async ({ page, baseURL, allowedErrors }, use) => {
       const origin = new URL(baseURL!).origin
@@ -40,7 +40,7 @@ export const test = base.extend<{ problems: PageProblems; allowedErrors: RegExp[
         }
       }
       page.on('console', (msg) => {
-        if (msg.type() === 'error' && !allowedErrors.some((pattern) => pattern.test(msg.text()))) {
+        if (msg.type() === 'error' && !allowedErrors?.test(msg.text())) {
           const loc = msg.location()
           problems.errors.push(`console.error: ${msg.text()}${loc.url ? ` (${loc.url})` : ''}`)
         }

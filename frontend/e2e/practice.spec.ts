@@ -65,10 +65,12 @@ test('an entry made on one device appears live on another, and so does its delet
 
 test.describe('offline', () => {
   // Taking the browser offline makes its pending loads and socket reconnects fail on purpose.
-  test.use({ allowedErrors: [/ERR_INTERNET_DISCONNECTED/, /WebSocket connection to .* failed/] })
+  test.use({ allowedErrors: /ERR_INTERNET_DISCONNECTED|WebSocket connection to .* failed/ })
 
   test('entries logged offline sync after reconnecting', async ({ page, context, request, baseURL }) => {
     await signIn(page, request, baseURL!, uniqueEmail('offline'))
+    // The service worker has the app shell before the network goes.
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null)
     await context.setOffline(true)
     const notes = `offline ${Date.now()}`
     await logEntry(page, { minutes: 40, notes })

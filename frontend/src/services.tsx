@@ -162,17 +162,17 @@ export function usePendingCount(): number {
   return useLiveQuery(() => store.db.outbox.count(), [store]) ?? 0
 }
 
-export function useSyncState(): SyncState {
+export function useSyncState(): { state: SyncState; live: boolean } {
   const { engine } = useServices()
-  const [state, setState] = useState<SyncState>('local')
+  const [status, setStatus] = useState<{ state: SyncState; live: boolean }>({ state: 'local', live: false })
   useEffect(() => {
     if (!engine) {
-      setState('local')
+      setStatus({ state: 'local', live: false })
       return
     }
-    return engine.onState(setState)
+    return engine.onState((state) => setStatus({ state, live: engine.live }))
   }, [engine])
-  return state
+  return status
 }
 
 /** Save a document locally and tell the engine to move it. */

@@ -29,7 +29,7 @@ async function networkFirst(request, fallbackKey) {
     if (response.ok) await cache.put(fallbackKey ?? request, response.clone())
     return response
   } catch (error) {
-    const cached = await cache.match(fallbackKey ?? request)
+    const cached = await cache.match(fallbackKey ?? request, { ignoreVary: true })
     if (cached) return cached
     throw error
   }
@@ -44,8 +44,9 @@ self.addEventListener('fetch', (event) => {
     // Every app route is the same shell.
     event.respondWith(networkFirst(request, '/'))
   } else if (url.pathname.startsWith('/assets/')) {
-    // Content-hashed: a cached copy is always right.
-    event.respondWith(caches.match(request).then((hit) => hit ?? networkFirst(request)))
+    // Content-hashed: a cached copy is always right. Responses vary by Origin (CORS), which a
+    // module script sends and the precache did not, so the match ignores Vary.
+    event.respondWith(caches.match(request, { ignoreVary: true }).then((hit) => hit ?? networkFirst(request)))
   } else if (url.pathname === '/config.json' || PRECACHE.includes(url.pathname)) {
     event.respondWith(networkFirst(request))
   }

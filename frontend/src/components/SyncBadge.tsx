@@ -6,7 +6,7 @@ import { usePendingCount, useSession, useSyncState } from '../services'
 export function SyncBadge() {
   const { t } = useI18n()
   const session = useSession()
-  const state = useSyncState()
+  const { state, live } = useSyncState()
   const pending = usePendingCount()
   if (!session) {
     return (
@@ -17,7 +17,7 @@ export function SyncBadge() {
   }
   const label = state === 'local' ? 'sync.syncing' : (`sync.${state}` as const)
   return (
-    <p role="status" className="text-xs text-sage-700" data-testid="sync-state" data-state={state} data-pending={pending}>
+    <p role="status" className="text-xs text-sage-700" data-testid="sync-state" data-state={state} data-pending={pending} data-socket={live ? 'open' : 'closed'}>
       {t(label)}
       {pending > 0 && ` · ${t('sync.pending', { count: pending })}`}
     </p>

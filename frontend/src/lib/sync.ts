@@ -117,6 +117,11 @@ export class SyncEngine {
     return this.currentState
   }
 
+  /** Whether the socket is up (live changes and the ensemble metronome need it). */
+  get live(): boolean {
+    return this.socketOpen
+  }
+
   async start(): Promise<void> {
     this.deviceId = await this.options.store.deviceId()
     window.addEventListener('online', this.onOnline)
@@ -175,7 +180,7 @@ export class SyncEngine {
 
   /** The socket would die silently: close it now, and send nothing until back online. */
   private onOffline = () => {
-    this.socketOpen = false
+    this.setSocketOpen(false)
     this.socket?.close(1000, 'offline')
     this.setState('offline')
   }
@@ -186,10 +191,15 @@ export class SyncEngine {
     void this.syncNow()
   }
 
-  private setState(state: SyncState) {
-    if (state === this.currentState) return
+  private setState(state: SyncState, force = false) {
+    if (state === this.currentState && !force) return
     this.currentState = state
     for (const listener of this.stateListeners) listener(state)
+  }
+
+  private setSocketOpen(open: boolean) {
+    this.socketOpen = open
+    this.setState(this.currentState, true)
   }
 
   private drain(): Promise<void> {
@@ -285,7 +295,7 @@ export class SyncEngine {
     socket.onmessage = (event) => void this.onMessage(String(event.data))
     socket.onclose = (event) => {
       this.socket = null
-      this.socketOpen = false
+      this.setSocketOpen(false)
       this.inFlight.clear()
       if (this.keepalive) clearInterval(this.keepalive)
       if (this.stopped) return
@@ -310,7 +320,7 @@ export class SyncEngine {
     const { store } = this.options
     switch (frame.type) {
       case 'WELCOME':
-        this.socketOpen = true
+        this.setSocketOpen(true)
         this.backoffMs = 1000
         this.keepalive = setInterval(() => this.send({ type: 'PING', timestamp: Date.now() }), KEEPALIVE_MS)
         this.send({ type: 'SYNC_REQUEST', lastSeq: await store.cursor() })

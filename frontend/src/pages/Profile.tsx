@@ -1,5 +1,5 @@
 import { useRef, useState } from 'react'
-import { Link, useNavigate } from 'react-router'
+import { Link } from 'react-router'
 import { Page } from '../components/Page'
 import type { UserPreferences } from '../generated/UserPreferences'
 import { LANGUAGES, LANGUAGE_NAMES, useI18n, type Language } from '../i18n'
@@ -21,7 +21,6 @@ export default function Profile() {
   const services = useServices()
   const { api, store, engine, preferences, setPreferences, signOut } = services
   const session = useSession()
-  const navigate = useNavigate()
   const file = useRef<HTMLInputElement>(null)
   const [message, setMessage] = useState<string | null>(null)
   const [instrument, setInstrument] = useState(() => localStorage.getItem('mirubato.instrument') ?? '')
@@ -59,7 +58,6 @@ export default function Profile() {
     services.sessions.set(null)
     await store.clear()
     setMessage(t('profile.deleted'))
-    navigate('/')
   }
 
   return (

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { gzipSync } from 'node:zlib'
 import { readFileSync } from 'node:fs'
 import type { Plugin } from 'vite'
@@ -57,7 +58,7 @@ export function serviceWorker(template: URL): Plugin {
         .filter((name) => name.startsWith('assets/') && !/\/(es|fr|de|zh-CN|zh-TW)-/.test(name))
         .map((name) => `/${name}`)
         .sort()
-      const version = gzipSync(files.join('\n')).toString('base64url').slice(-16)
+      const version = createHash('sha256').update(files.join('\n')).digest('hex').slice(0, 16)
       const source = readFileSync(template, 'utf8')
         .replace('__PRECACHE__', JSON.stringify(['/', '/config.json', '/favicon.svg', '/site.webmanifest', ...files]))
         .replace('__VERSION__', JSON.stringify(version))

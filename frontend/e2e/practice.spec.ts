@@ -68,9 +68,12 @@ test.describe('offline', () => {
   test.use({ allowedErrors: /ERR_INTERNET_DISCONNECTED|WebSocket connection to .* failed/ })
 
   test('entries logged offline sync after reconnecting', async ({ page, context, request, baseURL }) => {
+    // Installing the service worker precaches the whole shell, which a busy machine takes a while for.
+    test.setTimeout(90_000)
     await signIn(page, request, baseURL!, uniqueEmail('offline'))
     // The service worker has the app shell before the network goes.
-    await page.waitForFunction(() => navigator.serviceWorker.controller !== null)
+    await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined))
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 30_000 })
     await context.setOffline(true)
     const notes = `offline ${Date.now()}`
     await logEntry(page, { minutes: 40, notes })

@@ -27,7 +27,7 @@ test('signed out, entries stay on the device; signing in merges them and reports
   await expect(page.getByRole('heading', { level: 1, name: 'Reports' })).toBeVisible()
   await expect(page.getByTestId('report-total')).toHaveText('25 min')
   await expect(page.getByTestId('report-sessions')).toHaveText('1')
-  await expect(page.getByTestId('report-streak')).toHaveText('1 days')
+  await expect(page.getByTestId('report-streak')).toHaveText('1')
   await expect(page.getByTestId('top-pieces')).toContainText('Clair de Lune — Debussy')
   await expect(page.locator('[data-testid="heatmap"] li[data-level="2"]')).toHaveCount(1)
 
@@ -43,7 +43,7 @@ test('signed out, entries stay on the device; signing in merges them and reports
   await saveScreenshot(page, 'reports.png')
 })
 
-test('an entry made on one device appears live on another, and so does its deletion', async ({ browser, request, baseURL }) => {
+test('an entry made on one device appears live on another, and so do its deletion and a preference', async ({ browser, request, baseURL }) => {
   const email = uniqueEmail('live')
   const first = await (await browser.newContext()).newPage()
   const second = await (await browser.newContext()).newPage()
@@ -59,6 +59,11 @@ test('an entry made on one device appears live on another, and so does its delet
   await first.getByTestId('entry').filter({ hasText: notes }).getByRole('button', { name: 'Delete' }).click()
   await expect(first.getByTestId('entry').filter({ hasText: notes })).toHaveCount(0)
   await expect(second.getByTestId('entry').filter({ hasText: notes })).toHaveCount(0, { timeout: 15_000 })
+
+  // Preferences are synced documents too: the theme follows to the other device.
+  await first.goto('/profile')
+  await first.getByLabel('Theme').selectOption('dark')
+  await expect(second.locator('html')).toHaveClass(/dark/, { timeout: 15_000 })
   await first.context().close()
   await second.context().close()
 })

@@ -30,7 +30,7 @@ test('repertoire: add a piece, change its status, see its practice history', asy
   await form.getByLabel('Composer').fill('Chopin')
   await form.getByRole('button', { name: 'Add to repertoire' }).click()
   const item = page.getByTestId('repertoire-item').filter({ hasText: 'Nocturne Op. 9 No. 2' })
-  await expect(item).toContainText('Practised 1 times · 20 min')
+  await expect(item).toContainText('Sessions: 1 · 20 min')
   await item.getByLabel(/^Status/).selectOption('learning')
   await saveScreenshot(page, 'repertoire.png')
 

@@ -1,7 +1,7 @@
-import { createContext, use, useEffect, useMemo, useState, useSyncExternalStore, type ReactNode } from 'react'
+import { createContext, use, useEffect, useMemo, useRef, useState, useSyncExternalStore, type ReactNode } from 'react'
 import { useLiveQuery } from 'dexie-react-hooks'
 import { useConfig } from './config-context'
-import { I18nContext, format, loadMessages, matchLanguage, type Language, type Messages } from './i18n'
+import { I18nContext, LANGUAGES, format, loadMessages, matchLanguage, type Language, type Messages } from './i18n'
 import { en } from './i18n/en'
 import type { Theme } from './generated/Theme'
 import { ApiClient } from './lib/api'
@@ -84,6 +84,27 @@ export function ServicesProvider({ children }: { children: ReactNode }) {
   }, [userId, base, config.syncUrl])
 
   const [preferences, setPrefsState] = useState(readPreferences)
+
+  // Preferences are a synced document: a change made on another device applies here too.
+  const synced = useLiveQuery(() => base.store.list('user_preferences'), [base.store])?.[0]
+  // Only a new version of the document applies, not every re-read of the store.
+  const syncedStamp = synced ? `${String(synced.updatedAt)}:${String(synced.version)}` : null
+  const latestSynced = useRef(synced)
+  latestSynced.current = synced
+  useEffect(() => {
+    const synced = latestSynced.current
+    if (!syncedStamp || !synced) return
+    const next: Partial<LocalPreferences> = {}
+    if (synced.theme === 'light' || synced.theme === 'dark' || synced.theme === 'auto') next.theme = synced.theme
+    if (typeof synced.language === 'string' && (LANGUAGES as readonly string[]).includes(synced.language)) {
+      next.language = synced.language as Language
+    }
+    setPrefsState((current) => {
+      const merged = { ...current, ...next }
+      localStorage.setItem(PREFS_KEY, JSON.stringify(merged))
+      return merged.theme === current.theme && merged.language === current.language ? current : merged
+    })
+  }, [syncedStamp])
   const [messages, setMessages] = useState<Messages>(en)
   useEffect(() => {
     applyTheme(preferences.theme)

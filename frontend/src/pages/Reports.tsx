@@ -85,8 +85,8 @@ export default function Reports() {
       <div className="mt-4 grid grid-cols-2 gap-3 md:grid-cols-4">
         <Stat label={t('reports.total')} value={formatMinutes(total)} testId="report-total" />
         <Stat label={t('reports.sessions')} value={String(entries.length)} testId="report-sessions" />
-        <Stat label={t('reports.currentStreak')} value={t('reports.days', { count: current })} testId="report-streak" />
-        <Stat label={t('reports.longestStreak')} value={t('reports.days', { count: longest })} testId="report-longest" />
+        <Stat label={t('reports.currentStreak')} value={String(current)} testId="report-streak" />
+        <Stat label={t('reports.longestStreak')} value={String(longest)} testId="report-longest" />
       </div>
 
       <section className="card mt-6" aria-labelledby="heatmap-title">

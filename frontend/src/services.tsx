@@ -76,7 +76,7 @@ export function ServicesProvider({ children }: { children: ReactNode }) {
       accessToken: () => base.sessions.tokens()?.accessToken ?? null,
     })
     setEngine(next)
-    void next.start()
+    void base.store.claim(userId).then(() => next.start())
     return () => {
       next.stop()
       setEngine(null)

@@ -91,4 +91,17 @@ describe('LocalStore', () => {
     expect(await store.list('logbook_entry')).toEqual([])
     expect(await store.deviceId()).toBe(device)
   })
+
+  it('lets local-only data join the first account, but drops another account\'s data', async () => {
+    await store.save('logbook_entry', entry('local'))
+    await store.claim('user_a')
+    expect(await store.pending()).toHaveLength(1)
+    await store.claim('user_a')
+    expect(await store.list('logbook_entry')).toHaveLength(1)
+    await store.setCursor(7)
+    await store.claim('user_b')
+    expect(await store.list('logbook_entry')).toEqual([])
+    expect(await store.pending()).toEqual([])
+    expect(await store.cursor()).toBe(0)
+  })
 })

@@ -11,6 +11,7 @@ export interface RemoteDocument {
 
 const CURSOR_KEY = 'cursor'
 const DEVICE_KEY = 'deviceId'
+const OWNER_KEY = 'owner'
 
 /**
  * The device's copy of the user's data. Every local change is applied at once (optimistic UI)
@@ -148,12 +149,27 @@ export class LocalStore {
     return out
   }
 
+  /**
+   * Bind the device's data to the user who signs in. Local-only data (no owner yet) joins the
+   * account; data left by another account (its session expired without a sign-out) is dropped,
+   * so it can never be pushed into the wrong account.
+   */
+  async claim(userId: string): Promise<void> {
+    await this.db.transaction('rw', this.db.documents, this.db.outbox, this.db.meta, async () => {
+      const owner = await this.db.meta.get(OWNER_KEY)
+      if (owner && owner.value !== userId) await this.forget()
+      await this.db.meta.put({ key: OWNER_KEY, value: userId })
+    })
+  }
+
   /** Forget the signed-in user's data on this device (sign-out, account deletion). */
   async clear(): Promise<void> {
-    await this.db.transaction('rw', this.db.documents, this.db.outbox, this.db.meta, async () => {
-      await this.db.documents.clear()
-      await this.db.outbox.clear()
-      await this.db.meta.delete(CURSOR_KEY)
-    })
+    await this.db.transaction('rw', this.db.documents, this.db.outbox, this.db.meta, () => this.forget())
+  }
+
+  private async forget() {
+    await this.db.documents.clear()
+    await this.db.outbox.clear()
+    await this.db.meta.bulkDelete([CURSOR_KEY, OWNER_KEY])
   }
 }

@@ -124,6 +124,8 @@ export class SyncEngine {
 
   async start(): Promise<void> {
     this.deviceId = await this.options.store.deviceId()
+    // Stopped before it got going (the session ended, or React re-ran the effect).
+    if (this.stopped) return
     window.addEventListener('online', this.onOnline)
     window.addEventListener('offline', this.onOffline)
     this.connect()

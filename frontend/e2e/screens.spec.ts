@@ -91,6 +91,7 @@ test('toolbox: metronome, counter and circle of fifths', async ({ page }) => {
 })
 
 test('ensemble metronome: starting on one device starts the other', async ({ browser, request, baseURL }) => {
+  test.setTimeout(90_000)
   const email = uniqueEmail('ensemble')
   const first = await (await browser.newContext()).newPage()
   const second = await (await browser.newContext()).newPage()
@@ -102,8 +103,12 @@ test('ensemble metronome: starting on one device starts the other', async ({ bro
   for (const page of [first, second]) {
     await expect(page.getByTestId('sync-state').filter({ visible: true })).toHaveAttribute('data-socket', 'open', { timeout: 15_000 })
   }
-  await first.getByRole('button', { name: 'Start on all my devices' }).click()
-  await expect(second.getByTestId('metronome-state')).toHaveText('Playing at 100 BPM', { timeout: 10_000 })
+  // Live frames are best-effort (PROTOCOL.md §4.3): on a busy machine a start can be missed,
+  // and a user would press again, so the test does too.
+  await expect(async () => {
+    await first.getByRole('button', { name: 'Start on all my devices' }).click()
+    await expect(second.getByTestId('metronome-state')).toHaveText('Playing at 100 BPM', { timeout: 5_000 })
+  }).toPass({ timeout: 30_000 })
   await expect(first.getByTestId('metronome-state')).toHaveText('Playing at 100 BPM')
   await second.getByRole('button', { name: 'Stop', exact: true }).click()
   await expect(first.getByTestId('metronome-state')).toHaveText('', { timeout: 10_000 })
@@ -125,6 +130,11 @@ test('profile: dark theme, another language, export; signing out returns to loca
   await page.getByRole('button', { name: 'Export all data' }).click()
   const file = await download
   expect(file.suggestedFilename()).toMatch(/^mirubato-export-\d{4}-\d{2}-\d{2}\.json$/)
+  // Importing the export back writes its documents again (as new versions).
+  await page.getByLabel('Import data').setInputFiles((await file.path())!)
+  await expect(page.getByRole('status').filter({ hasText: 'Items imported: 1.' })).toBeVisible()
+  await page.getByLabel('Import data').setInputFiles({ name: 'other.json', mimeType: 'application/json', buffer: Buffer.from('{"x":1}') })
+  await expect(page.getByRole('status').filter({ hasText: 'That file is not a Mirubato export.' })).toBeVisible()
 
   await page.getByLabel('Language').selectOption('de')
   await expect(page.getByRole('heading', { level: 1, name: 'Profil' })).toBeVisible()

@@ -15,6 +15,8 @@ export type { Theme }
 export interface LocalPreferences {
   theme: Theme
   language: Language
+  /** When they last changed here, ms: an older synced copy does not override them. */
+  changedAt?: number
 }
 
 const PREFS_KEY = 'mirubato.preferences'
@@ -25,6 +27,7 @@ function readPreferences(): LocalPreferences {
     return {
       theme: stored.theme === 'dark' || stored.theme === 'light' ? stored.theme : 'auto',
       language: stored.language ?? matchLanguage(navigator.language),
+      changedAt: typeof stored.changedAt === 'number' ? stored.changedAt : 0,
     }
   } catch {
     return { theme: 'auto', language: matchLanguage(navigator.language) }
@@ -99,8 +102,11 @@ export function ServicesProvider({ children }: { children: ReactNode }) {
     if (typeof synced.language === 'string' && (LANGUAGES as readonly string[]).includes(synced.language)) {
       next.language = synced.language as Language
     }
+    const stamp = Date.parse(String(synced.updatedAt))
     setPrefsState((current) => {
-      const merged = { ...current, ...next }
+      // A copy older than this device's own last choice (an echo still on its way) never undoes it.
+      if (!(stamp > (current.changedAt ?? 0))) return current
+      const merged = { ...current, ...next, changedAt: stamp }
       localStorage.setItem(PREFS_KEY, JSON.stringify(merged))
       return merged.theme === current.theme && merged.language === current.language ? current : merged
     })
@@ -133,7 +139,7 @@ export function ServicesProvider({ children }: { children: ReactNode }) {
       preferences,
       setPreferences: (next) =>
         setPrefsState((current) => {
-          const merged = { ...current, ...next }
+          const merged = { ...current, ...next, changedAt: Date.now() }
           localStorage.setItem(PREFS_KEY, JSON.stringify(merged))
           return merged
         }),

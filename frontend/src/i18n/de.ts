@@ -161,7 +161,7 @@ export const de: Messages = {
   'profile.data': "Deine Daten",
   'profile.export': "Alle Daten exportieren",
   'profile.import': "Daten importieren",
-  'profile.imported': "{count} Einträge importiert.",
+  'profile.imported': "Importierte Einträge: {count}.",
   'profile.importFailed': "Diese Datei ist kein Mirubato-Export.",
   'profile.delete': "Konto löschen",
   'profile.deleteConfirm': "Dein Konto und alle seine Daten löschen? Das lässt sich nicht rückgängig machen.",

@@ -161,7 +161,7 @@ export const en = {
   'profile.data': 'Your data',
   'profile.export': 'Export all data',
   'profile.import': 'Import data',
-  'profile.imported': 'Imported {count} items.',
+  'profile.imported': 'Items imported: {count}.',
   'profile.importFailed': 'That file is not a Mirubato export.',
   'profile.delete': 'Delete account',
   'profile.deleteConfirm': 'Delete your account and all its data? This cannot be undone.',

@@ -161,7 +161,7 @@ export const es: Messages = {
   'profile.data': "Tus datos",
   'profile.export': "Exportar todos los datos",
   'profile.import': "Importar datos",
-  'profile.imported': "Se importaron {count} elementos.",
+  'profile.imported': "Elementos importados: {count}.",
   'profile.importFailed': "Ese archivo no es una exportación de Mirubato.",
   'profile.delete': "Eliminar cuenta",
   'profile.deleteConfirm': "¿Eliminar tu cuenta y todos sus datos? No se puede deshacer.",

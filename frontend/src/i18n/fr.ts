@@ -161,7 +161,7 @@ export const fr: Messages = {
   'profile.data': "Vos données",
   'profile.export': "Exporter toutes les données",
   'profile.import': "Importer des données",
-  'profile.imported': "{count} éléments importés.",
+  'profile.imported': "Éléments importés : {count}.",
   'profile.importFailed': "Ce fichier n’est pas un export Mirubato.",
   'profile.delete': "Supprimer le compte",
   'profile.deleteConfirm': "Supprimer votre compte et toutes ses données ? C’est irréversible.",

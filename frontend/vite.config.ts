@@ -1,10 +1,11 @@
 import react from '@vitejs/plugin-react'
 import tailwindcss from '@tailwindcss/vite'
 import { defineConfig } from 'vitest/config'
+import { initialJsBudget, serviceWorker } from './build/plugins.ts'
 
 // Output goes to frontend/dist, which the frontend worker serves as static assets.
 export default defineConfig({
-  plugins: [react(), tailwindcss()],
+  plugins: [react(), tailwindcss(), initialJsBudget(), serviceWorker(new URL('./src/sw.js', import.meta.url))],
   build: {
     outDir: 'dist',
     emptyOutDir: true,
@@ -12,7 +13,7 @@ export default defineConfig({
     sourcemap: false,
   },
   test: {
-    include: ['src/**/*.test.{ts,tsx}'],
+    include: ['src/**/*.test.{ts,tsx}', 'build/**/*.test.ts'],
     environment: 'node',
   },
 })

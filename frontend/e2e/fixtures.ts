@@ -25,9 +25,11 @@ interface PageProblems {
  * `test` with an automatic guard: every test fails if the page logged a console
  * error, threw an uncaught exception, or a request to the app's own origin failed.
  */
-export const test = base.extend<{ problems: PageProblems }>({
+export const test = base.extend<{ problems: PageProblems; allowedErrors: RegExp | null }>({
+  /** Console errors a test expects (a test that takes the browser offline sees failed loads). */
+  allowedErrors: [null, { option: true }],
   problems: [
-    async ({ page, baseURL }, use) => {
+    async ({ page, baseURL, allowedErrors }, use) => {
       const origin = new URL(baseURL!).origin
       const problems: PageProblems = { errors: [], failedRequests: [] }
       const ownOrigin = (url: string) => {
@@ -38,7 +40,7 @@ export const test = base.extend<{ problems: PageProblems }>({
         }
       }
       page.on('console', (msg) => {
-        if (msg.type() === 'error') {
+        if (msg.type() === 'error' && !allowedErrors?.test(msg.text())) {
           const loc = msg.location()
           problems.errors.push(`console.error: ${msg.text()}${loc.url ? ` (${loc.url})` : ''}`)
         }

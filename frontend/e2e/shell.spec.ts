@@ -2,7 +2,10 @@ import { expect, saveScreenshot, test } from './fixtures'
 
 const NAV = [
   { label: 'Logbook', path: '/logbook' },
+  { label: 'Reports', path: '/reports' },
   { label: 'Repertoire', path: '/repertoire' },
+  { label: 'Goals', path: '/goals' },
+  { label: 'Planning', path: '/planning' },
   { label: 'Scorebook', path: '/scorebook' },
   { label: 'Toolbox', path: '/toolbox' },
   { label: 'Profile', path: '/profile' },

@@ -18,3 +18,11 @@ loadConfig().then(
     ),
   (err: unknown) => root.render(<ConfigErrorScreen message={errorMessage(err)} />),
 )
+
+// The service worker caches the app shell so the app opens offline (production builds only:
+// in development it would serve stale modules).
+if (import.meta.env.PROD && 'serviceWorker' in navigator) {
+  window.addEventListener('load', () => {
+    void navigator.serviceWorker.register('/sw.js')
+  })
+}

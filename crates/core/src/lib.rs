@@ -27,4 +27,7 @@ pub mod sync;
 pub mod user;
 pub mod web;
 
+#[cfg(all(test, feature = "ts"))]
+mod ts_bindings;
+
 pub use error::{ApiError, ErrorCode, ErrorEnvelope};

@@ -9,6 +9,7 @@ use validator::Validate;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Theme {
     Light,
     Dark,
@@ -17,6 +18,7 @@ pub enum Theme {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum EmailFrequency {
     Never,
     Daily,
@@ -26,6 +28,7 @@ pub enum EmailFrequency {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NotificationSettings {
     #[serde(default)]
     pub practice_reminders: bool,
@@ -49,16 +52,21 @@ fn default_frequency() -> EmailFrequency {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct UserPreferences {
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub theme: Option<Theme>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub notification_settings: Option<NotificationSettings>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     #[validate(length(min = 1, max = 50, message = "must be 1 to 50 characters"))]
     pub primary_instrument: Option<String>,
     /// Interface language: one of the six the app ships.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     #[validate(custom(function = "supported_language"))]
     pub language: Option<String>,
 }

@@ -34,6 +34,10 @@ const WASM_PACKAGES: [&str; 7] = [
     "mirubato-sync",
 ];
 
+/// Core's TypeScript bindings for the web app, checked against `frontend/src/generated` by a
+/// unit test that only exists with this feature.
+const CORE_TS_FEATURE: &str = "mirubato-core/ts";
+
 /// Tests counted in one step's output.
 #[derive(Default, Clone, Copy)]
 struct Counts {
@@ -80,6 +84,8 @@ pub fn run(args: TestArgs) -> TaskResult {
             for package in NATIVE_PACKAGES {
                 command.args(["-p", package]);
             }
+            // The TypeScript bindings check is compiled only with core's `ts` feature.
+            command.args(["--features", CORE_TS_FEATURE]);
             checked(command.args(["--", "-D", "warnings"]))
         });
         step("clippy (wasm32)", &mut || {
@@ -100,6 +106,8 @@ pub fn run(args: TestArgs) -> TaskResult {
             "mirubato-stack",
             "-p",
             "xtask",
+            "--features",
+            CORE_TS_FEATURE,
         ]))
     });
     let built = step("build (app + release WASM)", &mut || {

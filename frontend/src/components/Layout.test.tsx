@@ -1,8 +1,35 @@
+import 'fake-indexeddb/auto'
 import { renderToStaticMarkup } from 'react-dom/server'
 import { MemoryRouter } from 'react-router'
 import { describe, expect, it } from 'vitest'
 import { ConfigProvider } from '../config-context'
+import { ApiClient } from '../lib/api'
+import { LocalDatabase } from '../lib/db'
+import { SessionStore } from '../lib/session'
+import { LocalStore } from '../lib/store'
+import { ServicesContext, type Services } from '../services'
 import { Layout } from './Layout'
+
+function memoryStorage() {
+  const map = new Map<string, string>()
+  return {
+    getItem: (k: string) => map.get(k) ?? null,
+    setItem: (k: string, v: string) => void map.set(k, v),
+    removeItem: (k: string) => void map.delete(k),
+  }
+}
+
+const sessions = new SessionStore(memoryStorage())
+const services: Services = {
+  api: new ApiClient('http://api', sessions),
+  sessions,
+  store: new LocalStore(new LocalDatabase('layout-test')),
+  engine: null,
+  signIn: () => {},
+  signOut: async () => {},
+  preferences: { theme: 'auto', language: 'en' },
+  setPreferences: () => {},
+}
 
 const config = {
   apiUrl: 'http://api',
@@ -16,9 +43,11 @@ const config = {
 function render(path: string) {
   return renderToStaticMarkup(
     <ConfigProvider config={config}>
-      <MemoryRouter initialEntries={[path]}>
-        <Layout />
-      </MemoryRouter>
+      <ServicesContext value={services}>
+        <MemoryRouter initialEntries={[path]}>
+          <Layout />
+        </MemoryRouter>
+      </ServicesContext>
     </ConfigProvider>,
   )
 }
@@ -29,10 +58,13 @@ describe('Layout', () => {
     expect(html).toContain('<main id="main"')
     expect(html).toContain('href="#main"')
     expect(html.match(/<nav aria-label="Main"/g)).toHaveLength(2)
-    for (const path of ['/logbook', '/repertoire', '/scorebook', '/toolbox', '/profile', '/status']) {
+    for (const path of ['/logbook', '/reports', '/repertoire', '/goals', '/planning', '/scorebook', '/toolbox', '/profile', '/status']) {
       expect(html.match(new RegExp(`href="${path}"`, 'g'))).toHaveLength(2)
     }
     expect(html).toContain('test · v9.9.9')
+    // Signed out: local-only mode, with the way to sign in.
+    expect(html).toContain('data-state="local"')
+    expect(html).toContain('href="/signin"')
   })
 
   it('marks the current section', () => {

@@ -1,6 +1,8 @@
 import { Suspense } from 'react'
 import { Link, NavLink, Outlet } from 'react-router'
 import { useConfig } from '../config-context'
+import { useI18n } from '../i18n'
+import { SyncBadge } from './SyncBadge'
 import { NAV_ITEMS } from './nav'
 
 function Brand() {
@@ -16,22 +18,24 @@ function Brand() {
 }
 
 function PageLoading() {
+  const { t } = useI18n()
   return (
     <p role="status" className="p-6 text-sage-700">
-      Loading…
+      {t('common.loading')}
     </p>
   )
 }
 
 export function Layout() {
   const { environment, version } = useConfig()
+  const { t } = useI18n()
   return (
     <div className="min-h-dvh md:flex">
       <a
         href="#main"
         className="sr-only rounded bg-white px-3 py-2 text-sage-900 focus:not-sr-only focus:fixed focus:top-2 focus:left-2 focus:z-50"
       >
-        Skip to content
+        {t('nav.skip')}
       </a>
 
       {/* Desktop: sidebar. The aside stretches with the page (border and background run
@@ -39,7 +43,7 @@ export function Layout() {
       <aside className="hidden w-60 shrink-0 border-r border-sage-200 bg-white md:block">
         <div className="sticky top-0 flex h-dvh flex-col px-4 py-5">
           <Brand />
-          <nav aria-label="Main" className="mt-8 flex-1">
+          <nav aria-label={t('nav.main')} className="mt-8 flex-1">
             <ul className="space-y-1">
               {NAV_ITEMS.map((item) => (
                 <li key={item.to}>
@@ -54,21 +58,23 @@ export function Layout() {
                     }
                   >
                     {item.icon}
-                    {item.label}
+                    {t(item.label)}
                   </NavLink>
                 </li>
               ))}
             </ul>
           </nav>
-          <p className="text-xs text-sage-600">
+          <SyncBadge />
+          <p className="mt-2 text-xs text-sage-600">
             {environment} · v{version}
           </p>
         </div>
       </aside>
 
-      {/* Phone: top bar with the name */}
-      <header className="flex items-center border-b border-sage-200 bg-white px-4 py-3 md:hidden">
+      {/* Phone: top bar with the name and the sync state */}
+      <header className="flex items-center justify-between gap-2 border-b border-sage-200 bg-white px-4 py-3 md:hidden">
         <Brand />
+        <SyncBadge />
       </header>
 
       <main id="main" tabIndex={-1} className="min-w-0 flex-1 pb-24 focus:outline-none md:pb-0">
@@ -77,14 +83,14 @@ export function Layout() {
         </Suspense>
       </main>
 
-      {/* Phone: bottom tab bar */}
+      {/* Phone: bottom tab bar, scrolling sideways when the sections do not fit */}
       <nav
-        aria-label="Main"
+        aria-label={t('nav.main')}
         className="fixed inset-x-0 bottom-0 z-40 border-t border-sage-200 bg-white pb-[env(safe-area-inset-bottom)] md:hidden"
       >
-        <ul className="grid grid-cols-6">
+        <ul className="flex overflow-x-auto">
           {NAV_ITEMS.map((item) => (
-            <li key={item.to}>
+            <li key={item.to} className="min-w-[4.5rem] flex-1">
               <NavLink
                 to={item.to}
                 className={({ isActive }) =>
@@ -94,7 +100,7 @@ export function Layout() {
                 }
               >
                 {item.icon}
-                {item.label}
+                {t(item.label)}
               </NavLink>
             </li>
           ))}

@@ -1,8 +1,9 @@
 import type { ReactNode } from 'react'
+import type { MessageKey } from '../i18n'
 
 export interface NavItem {
   to: string
-  label: string
+  label: MessageKey
   icon: ReactNode
 }
 
@@ -27,7 +28,7 @@ function Icon({ children }: { children: ReactNode }) {
 export const NAV_ITEMS: NavItem[] = [
   {
     to: '/logbook',
-    label: 'Logbook',
+    label: 'nav.logbook',
     icon: (
       <Icon>
         <path d="M5 4h11a3 3 0 0 1 3 3v13H8a3 3 0 0 1-3-3z" />
@@ -36,8 +37,17 @@ export const NAV_ITEMS: NavItem[] = [
     ),
   },
   {
+    to: '/reports',
+    label: 'nav.reports',
+    icon: (
+      <Icon>
+        <path d="M4 20V10M10 20V4M16 20v-7M22 20H2" />
+      </Icon>
+    ),
+  },
+  {
     to: '/repertoire',
-    label: 'Repertoire',
+    label: 'nav.repertoire',
     icon: (
       <Icon>
         <path d="M9 18V6l10-2v12" />
@@ -47,8 +57,28 @@ export const NAV_ITEMS: NavItem[] = [
     ),
   },
   {
+    to: '/goals',
+    label: 'nav.goals',
+    icon: (
+      <Icon>
+        <circle cx="12" cy="12" r="8" />
+        <circle cx="12" cy="12" r="3" />
+      </Icon>
+    ),
+  },
+  {
+    to: '/planning',
+    label: 'nav.planning',
+    icon: (
+      <Icon>
+        <rect x="4" y="5" width="16" height="15" rx="2" />
+        <path d="M4 10h16M9 3v4M15 3v4" />
+      </Icon>
+    ),
+  },
+  {
     to: '/scorebook',
-    label: 'Scorebook',
+    label: 'nav.scorebook',
     icon: (
       <Icon>
         <path d="M4 5h16v14H4z" />
@@ -58,7 +88,7 @@ export const NAV_ITEMS: NavItem[] = [
   },
   {
     to: '/toolbox',
-    label: 'Toolbox',
+    label: 'nav.toolbox',
     icon: (
       <Icon>
         <circle cx="12" cy="13" r="7" />
@@ -68,7 +98,7 @@ export const NAV_ITEMS: NavItem[] = [
   },
   {
     to: '/profile',
-    label: 'Profile',
+    label: 'nav.profile',
     icon: (
       <Icon>
         <circle cx="12" cy="8" r="4" />
@@ -78,7 +108,7 @@ export const NAV_ITEMS: NavItem[] = [
   },
   {
     to: '/status',
-    label: 'Status',
+    label: 'nav.status',
     icon: (
       <Icon>
         <path d="M3 12h4l3-7 4 14 3-7h4" />

@@ -1,5 +1,167 @@
-import { Placeholder } from '../components/Page'
+import { useRef, useState } from 'react'
+import { Link } from 'react-router'
+import { Page } from '../components/Page'
+import type { UserPreferences } from '../generated/UserPreferences'
+import { LANGUAGES, LANGUAGE_NAMES, useI18n, type Language } from '../i18n'
+import { localDay } from '../lib/reports'
+import { buildExport, parseExport } from '../lib/transfer'
+import { useServices, useSession, type Theme } from '../services'
+
+function download(name: string, text: string) {
+  const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }))
+  const link = document.createElement('a')
+  link.href = url
+  link.download = name
+  link.click()
+  URL.revokeObjectURL(url)
+}
 
 export default function Profile() {
-  return <Placeholder title="Profile" next="Sign-in, your account and your preferences land here next." />
+  const { t } = useI18n()
+  const services = useServices()
+  const { api, store, engine, preferences, setPreferences, signOut } = services
+  const session = useSession()
+  const file = useRef<HTMLInputElement>(null)
+  const [message, setMessage] = useState<string | null>(null)
+  const [instrument, setInstrument] = useState(() => localStorage.getItem('mirubato.instrument') ?? '')
+
+  /** Preferences are a synced document on the server; locally they apply at once. */
+  async function updatePreferences(next: { theme?: Theme; language?: Language; primaryInstrument?: string }) {
+    if (next.theme || next.language) setPreferences({ ...(next.theme && { theme: next.theme }), ...(next.language && { language: next.language }) })
+    if (!session) return
+    const body: UserPreferences = {
+      theme: next.theme ?? preferences.theme,
+      language: next.language ?? preferences.language,
+      ...((next.primaryInstrument ?? instrument) ? { primaryInstrument: (next.primaryInstrument ?? instrument).slice(0, 50) } : {}),
+    }
+    try {
+      await api.request('/api/user/preferences', { method: 'PUT', body })
+    } catch {
+      // Offline: the local choice stands and is sent with the next change.
+    }
+  }
+
+  async function importFile(chosen: File) {
+    try {
+      const docs = parseExport(await chosen.text())
+      for (const { type, doc } of docs) await store.save(type, doc)
+      engine?.notify()
+      setMessage(t('profile.imported', { count: docs.length }))
+    } catch {
+      setMessage(t('profile.importFailed'))
+    }
+  }
+
+  async function deleteAccount() {
+    if (!confirm(t('profile.deleteConfirm'))) return
+    await api.request('/api/user/me', { method: 'DELETE' })
+    services.sessions.set(null)
+    await store.clear()
+    setMessage(t('profile.deleted'))
+  }
+
+  return (
+    <Page title={t('profile.title')}>
+      <section className="card mt-6" aria-labelledby="account-title">
+        <h2 id="account-title" className="font-semibold">
+          {t('profile.account')}
+        </h2>
+        {session ? (
+          <div className="mt-2 flex flex-wrap items-center gap-3">
+            <p data-testid="signed-in-as">
+              {session.user.displayName ? `${session.user.displayName} · ` : ''}
+              {t('auth.signedInAs', { email: session.user.email })}
+            </p>
+            <button type="button" className="btn-quiet" onClick={() => void signOut()}>
+              {t('auth.signOut')}
+            </button>
+          </div>
+        ) : (
+          <p className="mt-2">
+            {t('profile.localOnly')}{' '}
+            <Link to="/signin" className="underline">
+              {t('sync.signInToSync')}
+            </Link>
+          </p>
+        )}
+      </section>
+
+      <section className="card mt-6 grid gap-3 sm:grid-cols-3" aria-labelledby="prefs-title">
+        <h2 id="prefs-title" className="font-semibold sm:col-span-3">
+          {t('profile.preferences')}
+        </h2>
+        <label className="label">
+          {t('profile.theme')}
+          <select className="field" value={preferences.theme} onChange={(e) => void updatePreferences({ theme: e.target.value as Theme })}>
+            <option value="light">{t('profile.themeLight')}</option>
+            <option value="dark">{t('profile.themeDark')}</option>
+            <option value="auto">{t('profile.themeAuto')}</option>
+          </select>
+        </label>
+        <label className="label">
+          {t('profile.language')}
+          <select className="field" value={preferences.language} onChange={(e) => void updatePreferences({ language: e.target.value as Language })}>
+            {LANGUAGES.map((language) => (
+              <option key={language} value={language} lang={language}>
+                {LANGUAGE_NAMES[language]}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="label">
+          {t('profile.instrument')}
+          <input
+            className="field"
+            maxLength={50}
+            value={instrument}
+            onChange={(e) => setInstrument(e.target.value)}
+            onBlur={() => {
+              localStorage.setItem('mirubato.instrument', instrument)
+              void updatePreferences({ primaryInstrument: instrument })
+            }}
+          />
+        </label>
+      </section>
+
+      <section className="card mt-6" aria-labelledby="data-title">
+        <h2 id="data-title" className="font-semibold">
+          {t('profile.data')}
+        </h2>
+        <div className="mt-3 flex flex-wrap gap-2">
+          <button
+            type="button"
+            className="btn-quiet"
+            onClick={async () => download(`mirubato-export-${localDay(new Date())}.json`, JSON.stringify(buildExport(await store.exportAll(), new Date()), null, 2))}
+          >
+            {t('profile.export')}
+          </button>
+          <button type="button" className="btn-quiet" onClick={() => file.current?.click()}>
+            {t('profile.import')}
+          </button>
+          <input
+            ref={file}
+            type="file"
+            accept="application/json,.json"
+            className="sr-only"
+            aria-label={t('profile.import')}
+            onChange={(e) => {
+              const chosen = e.target.files?.[0]
+              if (chosen) void importFile(chosen)
+              e.target.value = ''
+            }}
+          />
+          {session && (
+            <button type="button" className="btn-quiet border-red-300 text-red-800" onClick={() => void deleteAccount()}>
+              {t('profile.delete')}
+            </button>
+          )}
+        </div>
+        {message && (
+          <p role="status" className="mt-3">
+            {message}
+          </p>
+        )}
+      </section>
+    </Page>
+  )
 }

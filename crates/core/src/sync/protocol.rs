@@ -22,6 +22,7 @@ pub const CATCH_UP_CHUNK: usize = 250;
     rename_all = "SCREAMING_SNAKE_CASE",
     rename_all_fields = "camelCase"
 )]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum ClientFrame {
     Ping {
         #[serde(default)]
@@ -200,6 +201,7 @@ impl ClientFrame {
     rename_all = "SCREAMING_SNAKE_CASE",
     rename_all_fields = "camelCase"
 )]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum ServerFrame {
     Welcome {
         message: String,
@@ -214,6 +216,7 @@ pub enum ServerFrame {
         message: String,
         last_seq: i64,
         #[serde(skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "ts", ts(optional))]
         entity_id: Option<String>,
         timestamp: String,
     },
@@ -231,6 +234,7 @@ pub enum ServerFrame {
         message: String,
         error: String,
         #[serde(skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "ts", ts(optional))]
         entity_id: Option<String>,
         timestamp: String,
     },

@@ -1,0 +1,180 @@
+import { signIn, uniqueEmail, logEntry } from './app'
+import { expect, saveScreenshot, test } from './fixtures'
+
+test('the practice timer survives a reload and fills in the entry', async ({ page }) => {
+  await page.goto('/logbook')
+  await page.getByRole('button', { name: 'Start timer' }).click()
+  await expect(page.getByRole('button', { name: 'Pause' })).toBeVisible()
+  // Pretend the session started 12 minutes ago, then reload: the timer runs on from storage.
+  await page.evaluate(() => {
+    const state = JSON.parse(localStorage.getItem('mirubato.timer')!) as { runningSince: number }
+    localStorage.setItem('mirubato.timer', JSON.stringify({ ...state, runningSince: state.runningSince - 12 * 60_000 }))
+  })
+  await page.reload()
+  await expect(page.getByTestId('timer-clock')).toHaveText(/^12:0\d$/)
+  await page.getByRole('button', { name: 'Pause' }).click()
+  await page.getByRole('button', { name: 'Finish and log' }).click()
+  await expect(page.getByRole('form', { name: 'Log practice' }).getByLabel('Duration (minutes)')).toHaveValue('12')
+  await expect(page.getByTestId('timer-clock')).toHaveText('00:00')
+  expect(await page.evaluate(() => localStorage.getItem('mirubato.timer'))).toBeNull()
+})
+
+test('repertoire: add a piece, change its status, see its practice history', async ({ page }) => {
+  await page.goto('/logbook')
+  const notes = `nocturne ${Date.now()}`
+  await logEntry(page, { minutes: 20, notes, piece: { title: 'Nocturne Op. 9 No. 2', composer: 'Chopin' } })
+
+  await page.goto('/repertoire')
+  const form = page.getByRole('form', { name: 'Add to repertoire' })
+  await form.getByLabel('Piece title').fill('Nocturne Op. 9 No. 2')
+  await form.getByLabel('Composer').fill('Chopin')
+  await form.getByRole('button', { name: 'Add to repertoire' }).click()
+  const item = page.getByTestId('repertoire-item').filter({ hasText: 'Nocturne Op. 9 No. 2' })
+  await expect(item).toContainText('Sessions: 1 · 20 min')
+  await item.getByLabel(/^Status/).selectOption('learning')
+  await saveScreenshot(page, 'repertoire.png')
+
+  await item.getByRole('link', { name: 'Nocturne Op. 9 No. 2 — Chopin' }).click()
+  await expect(page.getByRole('heading', { level: 1, name: 'Nocturne Op. 9 No. 2 — Chopin' })).toBeVisible()
+  await expect(page.getByRole('region', { name: 'Status history' })).toContainText('Planned → Learning')
+  await expect(page.getByRole('region', { name: 'Practice history' })).toContainText('20 min')
+})
+
+test('goals track linked practice; plans schedule sessions to check in; templates copy plans', async ({ page }) => {
+  await page.goto('/goals')
+  const goalForm = page.getByRole('form', { name: 'New goal' })
+  await goalForm.getByLabel('Goal').fill('Half an hour of scales')
+  await goalForm.getByLabel('Target', { exact: true }).fill('30')
+  await goalForm.getByRole('button', { name: 'New goal' }).click()
+  await expect(page.getByTestId('goal')).toContainText('0 of 30')
+
+  await page.goto('/logbook')
+  const entryForm = page.getByRole('form', { name: 'Log practice' })
+  await entryForm.getByLabel('Goals').selectOption({ label: 'Half an hour of scales' })
+  await logEntry(page, { minutes: 20, notes: 'scales for the goal' })
+  await page.goto('/goals')
+  await expect(page.getByTestId('goal')).toContainText('20 of 30')
+  await page.getByRole('button', { name: 'Add progress +10' }).click()
+  await expect(page.getByTestId('goal')).toContainText('30 of 30')
+  await expect(page.getByTestId('goal')).toContainText('Completed')
+  await saveScreenshot(page, 'goals.png')
+
+  await page.goto('/planning')
+  const planForm = page.getByRole('form', { name: 'New plan' })
+  await planForm.getByLabel('Plan title').fill('Etudes')
+  await planForm.getByLabel('Repeat').selectOption('daily')
+  await planForm.getByLabel('Number of sessions').fill('3')
+  await planForm.getByRole('button', { name: 'New plan' }).click()
+  const plan = page.getByTestId('plan').filter({ hasText: 'Etudes' })
+  await expect(plan.getByTestId('occurrence')).toHaveCount(3)
+  await plan.getByRole('button', { name: 'Check in' }).first().click()
+  await expect(plan.locator('[data-testid="occurrence"][data-status="completed"]')).toHaveCount(1)
+
+  await plan.getByRole('button', { name: 'Save as template' }).click()
+  await page.getByRole('region', { name: 'Templates' }).getByRole('button', { name: 'Use template' }).click()
+  await expect(page.getByTestId('plan').filter({ hasText: 'Etudes' })).toHaveCount(2)
+  await saveScreenshot(page, 'planning.png')
+})
+
+test('toolbox: metronome, counter and circle of fifths', async ({ page }) => {
+  await page.goto('/toolbox')
+  await page.getByRole('button', { name: 'Start', exact: true }).click()
+  await expect(page.getByTestId('metronome-state')).toHaveText('Playing at 100 BPM')
+  await page.getByRole('button', { name: 'Stop', exact: true }).click()
+  await expect(page.getByTestId('metronome-state')).toHaveText('')
+  await page.getByRole('button', { name: 'Count one' }).click()
+  await page.getByRole('button', { name: 'Count one' }).click()
+  await expect(page.getByTestId('counter')).toHaveText('Repetitions: 2')
+  await page.getByRole('button', { name: 'E♭', exact: true }).click()
+  await expect(page.getByTestId('circle-selected')).toHaveText('E♭ major · C minor · 3♭')
+  await saveScreenshot(page, 'toolbox.png')
+})
+
+test('ensemble metronome: starting on one device starts the other', async ({ browser, request, baseURL }) => {
+  test.setTimeout(90_000)
+  const email = uniqueEmail('ensemble')
+  const first = await (await browser.newContext()).newPage()
+  const second = await (await browser.newContext()).newPage()
+  await signIn(first, request, baseURL!, email)
+  await signIn(second, request, baseURL!, email)
+  await first.goto('/toolbox')
+  await second.goto('/toolbox')
+  // Wait until both sockets are back up after the navigation.
+  for (const page of [first, second]) {
+    await expect(page.getByTestId('sync-state').filter({ visible: true })).toHaveAttribute('data-socket', 'open', { timeout: 15_000 })
+  }
+  // Live frames are best-effort (PROTOCOL.md §4.3): on a busy machine a start can be missed,
+  // and a user would press again, so the test does too.
+  await expect(async () => {
+    await first.getByRole('button', { name: 'Start on all my devices' }).click()
+    await expect(second.getByTestId('metronome-state')).toHaveText('Playing at 100 BPM', { timeout: 5_000 })
+  }).toPass({ timeout: 30_000 })
+  await expect(first.getByTestId('metronome-state')).toHaveText('Playing at 100 BPM')
+  await second.getByRole('button', { name: 'Stop', exact: true }).click()
+  await expect(first.getByTestId('metronome-state')).toHaveText('', { timeout: 10_000 })
+  await first.context().close()
+  await second.context().close()
+})
+
+test('profile: dark theme, another language, export; signing out returns to local-only', async ({ page, request, baseURL }) => {
+  await signIn(page, request, baseURL!, uniqueEmail('profile'))
+  await logEntry(page, { minutes: 10, notes: 'for the export' })
+  await page.goto('/profile')
+  await expect(page.getByTestId('signed-in-as')).toContainText('Signed in as profile-')
+
+  await page.getByLabel('Theme').selectOption('dark')
+  await expect(page.locator('html')).toHaveClass(/dark/)
+  await saveScreenshot(page, 'profile-dark.png')
+
+  const download = page.waitForEvent('download')
+  await page.getByRole('button', { name: 'Export all data' }).click()
+  const file = await download
+  expect(file.suggestedFilename()).toMatch(/^mirubato-export-\d{4}-\d{2}-\d{2}\.json$/)
+  // Importing the export back writes its documents again (as new versions).
+  await page.getByLabel('Import data').setInputFiles((await file.path())!)
+  await expect(page.getByRole('status').filter({ hasText: 'Items imported: 1.' })).toBeVisible()
+  await page.getByLabel('Import data').setInputFiles({ name: 'other.json', mimeType: 'application/json', buffer: Buffer.from('{"x":1}') })
+  await expect(page.getByRole('status').filter({ hasText: 'That file is not a Mirubato export.' })).toBeVisible()
+
+  await page.getByLabel('Language').selectOption('de')
+  await expect(page.getByRole('heading', { level: 1, name: 'Profil' })).toBeVisible()
+  await expect(page.locator('html')).toHaveAttribute('lang', 'de')
+  await page.getByLabel('Sprache').selectOption('en')
+  await page.getByLabel('Theme').selectOption('light')
+
+  await page.getByRole('button', { name: 'Sign out' }).click()
+  await expect(page.getByText('You are using Mirubato on this device only.')).toBeVisible()
+  await page.goto('/logbook')
+  await expect(page.getByTestId('entry')).toHaveCount(0)
+})
+
+test('deleting the account removes it on the server and leaves the device signed out', async ({ page, request, baseURL }) => {
+  await signIn(page, request, baseURL!, uniqueEmail('delete'))
+  const token = await page.evaluate(() => JSON.parse(localStorage.getItem('mirubato.session')!).accessToken as string)
+  await page.goto('/profile')
+  page.on('dialog', (dialog) => void dialog.accept())
+  await page.getByRole('button', { name: 'Delete account' }).click()
+  await expect(page.getByRole('status').filter({ hasText: 'Your account has been deleted.' })).toBeVisible()
+  await expect(page.getByText('You are using Mirubato on this device only.')).toBeVisible()
+  const { apiUrl } = (await (await request.get(new URL('/config.json', baseURL).toString())).json()) as { apiUrl: string }
+  const me = await request.get(`${apiUrl}/api/user/me`, { headers: { authorization: `Bearer ${token}` } })
+  expect(me.status()).toBe(401)
+})
+
+test.describe('phone width', () => {
+  test.use({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true })
+
+  test('logbook and reports fit a phone', async ({ page }) => {
+    await page.goto('/logbook')
+    await logEntry(page, { minutes: 30, notes: 'on the phone' })
+    for (const path of ['/logbook', '/reports', '/toolbox', '/planning']) {
+      await page.goto(path)
+      await expect(page.getByRole('heading', { level: 1 })).toBeVisible()
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)
+      expect(overflow, path).toBeLessThanOrEqual(0)
+    }
+    await page.goto('/logbook')
+    await expect(page.getByTestId('entry').filter({ hasText: 'on the phone' })).toBeVisible()
+    await saveScreenshot(page, 'logbook-mobile.png')
+  })
+})

@@ -1,0 +1,219 @@
+import { createContext, use, useEffect, useMemo, useRef, useState, useSyncExternalStore, type ReactNode } from 'react'
+import { useLiveQuery } from 'dexie-react-hooks'
+import { useConfig } from './config-context'
+import { I18nContext, LANGUAGES, format, loadMessages, matchLanguage, type Language, type Messages } from './i18n'
+import { en } from './i18n/en'
+import type { Theme } from './generated/Theme'
+import { ApiClient } from './lib/api'
+import type { Doc, EntityType } from './lib/documents'
+import { SessionStore, type Session } from './lib/session'
+import { LocalStore } from './lib/store'
+import { SyncEngine, type SyncState } from './lib/sync'
+
+export type { Theme }
+
+export interface LocalPreferences {
+  theme: Theme
+  language: Language
+  /** When they last changed here, ms: an older synced copy does not override them. */
+  changedAt?: number
+}
+
+const PREFS_KEY = 'mirubato.preferences'
+
+function readPreferences(): LocalPreferences {
+  try {
+    const stored = JSON.parse(localStorage.getItem(PREFS_KEY) ?? '{}') as Partial<LocalPreferences>
+    return {
+      theme: stored.theme === 'dark' || stored.theme === 'light' ? stored.theme : 'auto',
+      language: stored.language ?? matchLanguage(navigator.language),
+      changedAt: typeof stored.changedAt === 'number' ? stored.changedAt : 0,
+    }
+  } catch {
+    return { theme: 'auto', language: matchLanguage(navigator.language) }
+  }
+}
+
+export interface Services {
+  api: ApiClient
+  sessions: SessionStore
+  store: LocalStore
+  /** Present while signed in. */
+  engine: SyncEngine | null
+  /** Start a session (after sign-in): local-only data is then pushed into the account. */
+  signIn: (session: Session) => void
+  /** End the session and forget the account's data on this device. */
+  signOut: () => Promise<void>
+  preferences: LocalPreferences
+  setPreferences: (next: Partial<LocalPreferences>) => void
+}
+
+export const ServicesContext = createContext<Services | null>(null)
+
+function applyTheme(theme: Theme) {
+  const dark = theme === 'dark' || (theme === 'auto' && matchMedia('(prefers-color-scheme: dark)').matches)
+  document.documentElement.classList.toggle('dark', dark)
+}
+
+export function ServicesProvider({ children }: { children: ReactNode }) {
+  const config = useConfig()
+  const base = useMemo(() => {
+    const sessions = new SessionStore(localStorage)
+    return { sessions, store: new LocalStore(), api: new ApiClient(config.apiUrl, sessions) }
+  }, [config.apiUrl])
+  const session = useSyncExternalStore(
+    (listener) => base.sessions.subscribe(listener),
+    () => base.sessions.session(),
+    () => base.sessions.session(),
+  )
+  const [engine, setEngine] = useState<SyncEngine | null>(null)
+  const userId = session?.user.id ?? null
+
+  useEffect(() => {
+    if (!userId) return
+    const next = new SyncEngine({
+      store: base.store,
+      api: base.api,
+      syncUrl: config.syncUrl,
+      userId,
+      accessToken: () => base.sessions.tokens()?.accessToken ?? null,
+    })
+    setEngine(next)
+    void base.store.claim(userId).then(() => next.start())
+    return () => {
+      next.stop()
+      setEngine(null)
+    }
+  }, [userId, base, config.syncUrl])
+
+  const [preferences, setPrefsState] = useState(readPreferences)
+
+  // Preferences are a synced document: a change made on another device applies here too.
+  const synced = useLiveQuery(() => base.store.list('user_preferences'), [base.store])?.[0]
+  // Only a new version of the document applies, not every re-read of the store.
+  const syncedStamp = synced ? `${String(synced.updatedAt)}:${String(synced.version)}` : null
+  const latestSynced = useRef(synced)
+  latestSynced.current = synced
+  useEffect(() => {
+    const synced = latestSynced.current
+    if (!syncedStamp || !synced) return
+    const next: Partial<LocalPreferences> = {}
+    if (synced.theme === 'light' || synced.theme === 'dark' || synced.theme === 'auto') next.theme = synced.theme
+    if (typeof synced.language === 'string' && (LANGUAGES as readonly string[]).includes(synced.language)) {
+      next.language = synced.language as Language
+    }
+    const stamp = Date.parse(String(synced.updatedAt))
+    setPrefsState((current) => {
+      // A copy older than this device's own last choice (an echo still on its way) never undoes it.
+      if (!(stamp > (current.changedAt ?? 0))) return current
+      const merged = { ...current, ...next, changedAt: stamp }
+      localStorage.setItem(PREFS_KEY, JSON.stringify(merged))
+      return merged.theme === current.theme && merged.language === current.language ? current : merged
+    })
+  }, [syncedStamp])
+  const [messages, setMessages] = useState<Messages>(en)
+  useEffect(() => {
+    applyTheme(preferences.theme)
+    document.documentElement.lang = preferences.language
+    let live = true
+    void loadMessages(preferences.language).then((loaded) => live && setMessages(loaded))
+    return () => {
+      live = false
+    }
+  }, [preferences])
+
+  const services: Services = useMemo(
+    () => ({
+      ...base,
+      engine,
+      signIn: (next) => base.sessions.set(next),
+      signOut: async () => {
+        try {
+          await base.api.request('/api/auth/logout', { method: 'POST', body: {} })
+        } catch {
+          // Signing out works offline too; the token simply expires.
+        }
+        base.sessions.set(null)
+        await base.store.clear()
+      },
+      preferences,
+      setPreferences: (next) =>
+        setPrefsState((current) => {
+          const merged = { ...current, ...next, changedAt: Date.now() }
+          localStorage.setItem(PREFS_KEY, JSON.stringify(merged))
+          return merged
+        }),
+    }),
+    [base, engine, preferences],
+  )
+
+  const i18n = useMemo(
+    () => ({
+      language: preferences.language,
+      t: (key: keyof Messages, params?: Record<string, string | number>) => format(messages[key] ?? en[key] ?? key, params),
+      setLanguage: (language: Language) => services.setPreferences({ language }),
+    }),
+    [messages, preferences.language, services],
+  )
+
+  return (
+    <ServicesContext value={services}>
+      <I18nContext value={i18n}>{children}</I18nContext>
+    </ServicesContext>
+  )
+}
+
+export function useServices(): Services {
+  const services = use(ServicesContext)
+  if (!services) throw new Error('useServices() used outside <ServicesProvider>')
+  return services
+}
+
+export function useSession(): Session | null {
+  const { sessions } = useServices()
+  return useSyncExternalStore(
+    (listener) => sessions.subscribe(listener),
+    () => sessions.session(),
+    () => sessions.session(),
+  )
+}
+
+/** Live documents of a type; `undefined` while the first read runs. */
+export function useDocuments(type: EntityType): Doc[] | undefined {
+  const { store } = useServices()
+  return useLiveQuery(() => store.list(type), [store, type])
+}
+
+export function usePendingCount(): number {
+  const { store } = useServices()
+  return useLiveQuery(() => store.db.outbox.count(), [store]) ?? 0
+}
+
+export function useSyncState(): { state: SyncState; live: boolean } {
+  const { engine } = useServices()
+  const [status, setStatus] = useState<{ state: SyncState; live: boolean }>({ state: 'local', live: false })
+  useEffect(() => {
+    if (!engine) {
+      setStatus({ state: 'local', live: false })
+      return
+    }
+    return engine.onState((state) => setStatus({ state, live: engine.live }))
+  }, [engine])
+  return status
+}
+
+/** Save a document locally and tell the engine to move it. */
+export function useSave() {
+  const { store, engine } = useServices()
+  return {
+    save: async (type: EntityType, doc: Doc) => {
+      const saved = await store.save(type, doc)
+      engine?.notify()
+      return saved
+    },
+    remove: async (type: EntityType, id: string) => {
+      await store.remove(type, id)
+      engine?.notify()
+    },
+  }
+}

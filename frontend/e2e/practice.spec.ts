@@ -78,6 +78,9 @@ test.describe('offline', () => {
     await signIn(page, request, baseURL!, uniqueEmail('offline'))
     // The service worker has the app shell before the network goes.
     await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined))
+    // A page loaded after the worker is active is controlled by it, however long it took to
+    // claim the page that installed it.
+    await page.reload()
     await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 30_000 })
     await context.setOffline(true)
     const notes = `offline ${Date.now()}`

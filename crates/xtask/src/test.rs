@@ -118,7 +118,14 @@ pub fn run(args: TestArgs) -> TaskResult {
     });
     if built {
         step("black-box tests (local stack)", &mut || {
-            counted(cargo().args(["test", "-p", "mirubato-blackbox", "--", "--nocapture"]))
+            counted(cargo().args([
+                "test",
+                "-p",
+                "mirubato-blackbox",
+                "--no-fail-fast",
+                "--",
+                "--nocapture",
+            ]))
         });
     }
     summarize(&results)

@@ -17,6 +17,7 @@ pub mod practice;
 pub mod preferences;
 pub mod request;
 pub mod score_id;
+pub mod scores;
 pub mod sync;
 pub mod user;
 pub mod web;

@@ -90,11 +90,69 @@ pub fn engrave(title: &str, composer: &str, pages: u32) -> Vec<u8> {
     out
 }
 
-/// Public-domain works the seed library engraves: (title, composer, pages).
-pub const SEED_WORKS: &[(&str, &str, u32)] = &[
-    ("Minuet in G major, BWV Anh. 114", "Christian Petzold", 1),
-    ("Prelude in C major, BWV 846", "Johann Sebastian Bach", 2),
-    ("Sonata in C major, K. 545", "Wolfgang Amadeus Mozart", 3),
-    ("Prelude in E minor, Op. 28 No. 4", "Frederic Chopin", 1),
-    ("Lagrima", "Francisco Tarrega", 1),
+/// A work of the seed library.
+pub struct SeedWork {
+    /// Stable id, so seeding twice changes nothing.
+    pub id: &'static str,
+    pub title: &'static str,
+    pub composer: &'static str,
+    pub pages: u32,
+    /// The featured platform collection it belongs to (see the scores migrations).
+    pub collection: &'static str,
+}
+
+/// Public-domain works the local seed library engraves.
+pub const SEED_WORKS: &[SeedWork] = &[
+    SeedWork {
+        id: "score_seed_petzold_minuet_g",
+        title: "Minuet in G major, BWV Anh. 114",
+        composer: "Christian Petzold",
+        pages: 1,
+        collection: "featured-piano-beginner",
+    },
+    SeedWork {
+        id: "score_seed_bach_prelude_c",
+        title: "Prelude in C major, BWV 846",
+        composer: "Johann Sebastian Bach",
+        pages: 2,
+        collection: "featured-baroque",
+    },
+    SeedWork {
+        id: "score_seed_mozart_k545",
+        title: "Sonata in C major, K. 545",
+        composer: "Wolfgang Amadeus Mozart",
+        pages: 3,
+        collection: "featured-piano-beginner",
+    },
+    SeedWork {
+        id: "score_seed_chopin_prelude_e_minor",
+        title: "Prelude in E minor, Op. 28 No. 4",
+        composer: "Frederic Chopin",
+        pages: 1,
+        collection: "featured-piano-beginner",
+    },
+    SeedWork {
+        id: "score_seed_tarrega_lagrima",
+        title: "Lagrima",
+        composer: "Francisco Tarrega",
+        pages: 1,
+        collection: "featured-guitar",
+    },
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::score_id::normalize_existing_score_id;
+
+    #[test]
+    fn seed_works_are_real_pdfs_with_canonical_ids() {
+        for work in SEED_WORKS {
+            let pdf = engrave(work.title, work.composer, work.pages);
+            let facts = crate::scores::pdf::inspect(&pdf).unwrap();
+            assert_eq!(facts.page_count, work.pages);
+            assert_eq!(facts.title.as_deref(), Some(work.title));
+            assert_eq!(normalize_existing_score_id(work.id), work.id);
+        }
+    }
+}

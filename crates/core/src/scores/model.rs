@@ -256,7 +256,7 @@ pub const SCORE_COLUMNS: &str = "id, title, composer, opus, movement, instrument
     suggested_tempo, style_period, source, imslp_url, tags, metadata, slug, pdf_url, user_id, \
     visibility, source_type, source_url, page_count, subject, processing_status, processing_error, \
     thumbnail_key, normalized_id, view_count, download_count, file_size_bytes, imported_at, \
-    created_at, updated_at";
+    created_at, updated_at, r2_key";
 
 /// A `scores` row.
 #[derive(Debug, Clone, Deserialize)]
@@ -298,6 +298,7 @@ pub struct ScoreRow {
     pub imported_at: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    pub r2_key: Option<String>,
 }
 
 impl ScoreRow {

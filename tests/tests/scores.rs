@@ -469,6 +469,14 @@ async fn create_score(user: &Session, title: &str, composer: &str, visibility: &
     body["data"]["id"].as_str().unwrap().to_string()
 }
 
+async fn search_total(session: Option<&Session>, word: &str) -> i64 {
+    call(session, "GET", &format!("/api/search?query={word}"), None)
+        .await
+        .1["data"]["total"]
+        .as_i64()
+        .unwrap()
+}
+
 #[tokio::test]
 async fn only_owners_change_scores_and_private_ones_stay_private() {
     let owner = new_user("scores-owner").await;
@@ -499,19 +507,9 @@ async fn only_owners_change_scores_and_private_ones_stay_private() {
         .0,
         404
     );
-    let found = |session: Option<&Session>| {
-        let word = word.clone();
-        async move {
-            call(session, "GET", &format!("/api/search?query={word}"), None)
-                .await
-                .1["data"]["total"]
-                .as_i64()
-                .unwrap()
-        }
-    };
-    assert_eq!(found(None).await, 0);
-    assert_eq!(found(Some(&other)).await, 0);
-    assert_eq!(found(Some(&owner)).await, 1);
+    assert_eq!(search_total(None, &word).await, 0);
+    assert_eq!(search_total(Some(&other), &word).await, 0);
+    assert_eq!(search_total(Some(&owner), &word).await, 1);
 
     let (status, body) = call(
         Some(&owner),
@@ -539,7 +537,7 @@ async fn only_owners_change_scores_and_private_ones_stay_private() {
             .0,
         200
     );
-    assert_eq!(found(None).await, 1);
+    assert_eq!(search_total(None, &word).await, 1);
     assert_eq!(
         call(
             Some(&other),

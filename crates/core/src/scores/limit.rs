@@ -185,7 +185,7 @@ mod tests {
             let state = LimitState { window_start_ms: 0, count, failures, banned_until_ms: None };
             if let Err(err) = ANONYMOUS.admit(state, offset) {
                 let wait = retry_after(err);
-                prop_assert!(wait >= 1 && wait <= 3600);
+                prop_assert!((1..=3600).contains(&wait));
             }
         }
     }

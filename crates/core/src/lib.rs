@@ -23,6 +23,7 @@ pub mod rate_limit;
 pub mod recordings;
 pub mod request;
 pub mod score_id;
+pub mod scores;
 pub mod sync;
 pub mod user;
 pub mod web;

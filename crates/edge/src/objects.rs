@@ -10,7 +10,8 @@ use crate::{EdgeError, RequestContext};
 
 /// How a served object is labelled.
 pub struct Served<'a> {
-    pub content_type: &'a str,
+    /// `None`: the type stored with the object (or `application/octet-stream`).
+    pub content_type: Option<&'a str>,
     pub cache_control: &'a str,
 }
 
@@ -29,7 +30,14 @@ pub async fn serve_object(
     headers.set("ETag", &etag)?;
     headers.set("Accept-Ranges", "bytes")?;
     headers.set("Cache-Control", served.cache_control)?;
-    headers.set("Content-Type", served.content_type)?;
+    let stored_type = head.http_metadata().content_type;
+    headers.set(
+        "Content-Type",
+        served
+            .content_type
+            .or(stored_type.as_deref())
+            .unwrap_or("application/octet-stream"),
+    )?;
     if etag_matches(ctx.header("If-None-Match").as_deref(), &etag) {
         return Ok(Response::empty()?.with_status(304).with_headers(headers));
     }

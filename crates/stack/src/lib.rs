@@ -643,15 +643,21 @@ fn spawn_watchdog(stack: &Stack) -> Result<Child, StackError> {
 /// Status of a plain HTTP GET on loopback, or `None` while nothing answers. Short timeouts:
 /// wrangler accepts connections while it is still starting and holds them.
 pub fn http_status(port: u16, path: &str) -> Option<u16> {
+    http_request(port, "GET", path, Duration::from_secs(2))
+}
+
+/// Status of an HTTP request without a body on loopback (e.g. a local-only `POST` that seeds
+/// data), waiting at most `timeout` for the answer.
+pub fn http_request(port: u16, method: &str, path: &str, timeout: Duration) -> Option<u16> {
     let address = SocketAddr::from(([127, 0, 0, 1], port));
     let mut stream = TcpStream::connect_timeout(&address, Duration::from_millis(500)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    stream.set_read_timeout(Some(timeout)).ok()?;
     stream
         .set_write_timeout(Some(Duration::from_secs(2)))
         .ok()?;
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
     )
     .ok()?;
     let mut status_line = String::new();

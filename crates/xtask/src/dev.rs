@@ -4,7 +4,7 @@ use std::fs;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use mirubato_stack::{StackOptions, Worker, start};
+use mirubato_stack::{StackOptions, Worker, http_request, start};
 
 use crate::util::{TaskError, TaskResult, root};
 use crate::{build, setup};
@@ -63,6 +63,16 @@ pub fn run(args: DevArgs) -> TaskResult {
         state_dir.display()
     );
     let mut stack = start(&options)?;
+    // The scores worker engraves and imports its seed library (idempotent, local only).
+    match http_request(
+        stack.port(Worker::Scores),
+        "POST",
+        "/api/dev/seed",
+        Duration::from_secs(60),
+    ) {
+        Some(200) => println!("seed scores imported (processing in the background)"),
+        other => println!("warning: seeding the scores library answered {other:?}"),
+    }
     println!("\nMirubato is running:");
     for worker in Worker::ALL {
         println!("  {:<10} {}", worker.name(), stack.url(worker));

@@ -300,7 +300,7 @@ pub async fn audio(ctx: RequestContext) -> Result<Response, EdgeError> {
     let id = ctx.param("id")?.to_string();
     let row = stored_row(&ctx.env.d1(DB)?, &claims.sub, &id).await?;
     let served = Served {
-        content_type: &row.content_type,
+        content_type: Some(&row.content_type),
         cache_control: "private, max-age=31536000, immutable",
     };
     serve_object(&ctx, &bucket(&ctx)?, &row.r2_key, served).await

@@ -1,8 +1,21 @@
-//! The scores worker: the sheet-music library (import, storage, processing, search, collections).
+//! The scores worker: the sheet-music library (import, storage, processing, search,
+//! collections, favourites). Routes are in `docs/API.md` (Scores); the import and
+//! processing pipeline in `docs/ARCHITECTURE.md`.
+
+mod collections;
+mod dev;
+mod favorites;
+mod files;
+mod imports;
+mod limits;
+mod processing;
+mod scores;
+mod search;
+mod store;
 
 use mirubato_edge::auth::API_BINDING;
 use mirubato_edge::{Capability, Dependency, Router, Service, serve};
-use worker::{Context, Env, Request, Response, event};
+use worker::{Context, Env, MessageBatch, Request, Response, event};
 
 static SERVICE: Service = Service {
     name: "scores",
@@ -21,9 +34,75 @@ static SERVICE: Service = Service {
 
 fn routes() -> Router {
     Router::new()
+        .get("/api/scores", scores::list)
+        .post("/api/scores", scores::create)
+        .get("/api/scores/user/library", scores::library)
+        .post("/api/scores/batch/delete", scores::batch_delete)
+        .get("/api/scores/{id}", scores::get)
+        .put("/api/scores/{id}", scores::update)
+        .delete("/api/scores/{id}", scores::remove)
+        .get("/api/scores/{id}/metadata", scores::metadata)
+        .get("/api/scores/{id}/pages/{page}", scores::page_image)
+        .get("/api/scores/{id}/download/pdf", scores::download_pdf)
+        .get("/files/{*key}", scores::file)
+        .get("/api/search", search::search)
+        .get("/api/search/popular", search::popular)
+        .get("/api/search/recent", search::recent)
+        .post("/api/import", imports::import_url)
+        .post("/api/import/pdf", imports::import_multipart)
+        .post("/api/import/images", imports::import_images)
+        .post("/api/import/imslp", imports::import_imslp)
+        .post("/api/import/batch", imports::import_batch)
+        .get("/api/import/{id}", imports::status)
+        .get("/api/pdf/v2/thumbnail/{id}", processing::thumbnail)
+        .get(
+            "/api/pdf/v2/render/{id}/page/{page}",
+            processing::render_page,
+        )
+        .get("/api/collections/featured", collections::featured)
+        .get("/api/collections/{slug}", collections::by_slug)
+        .get("/api/user/collections", collections::list)
+        .post("/api/user/collections", collections::create)
+        .post(
+            "/api/user/collections/batch/score-collections",
+            collections::for_scores,
+        )
+        .get(
+            "/api/user/collections/score/{scoreId}",
+            collections::for_score,
+        )
+        .get("/api/user/collections/{id}", collections::get)
+        .put("/api/user/collections/{id}", collections::update)
+        .delete("/api/user/collections/{id}", collections::remove)
+        .post("/api/user/collections/{id}/scores", collections::add_score)
+        .post(
+            "/api/user/collections/{id}/scores/batch",
+            collections::add_scores,
+        )
+        .delete(
+            "/api/user/collections/{id}/scores/{scoreId}",
+            collections::remove_score,
+        )
+        .post("/api/dev/seed", dev::seed)
+        .get("/api/user/favorites", favorites::list)
+        .get("/api/user/favorites/ids", favorites::ids)
+        .post("/api/user/favorites/batch/check", favorites::batch_check)
+        .get("/api/user/favorites/check/{scoreId}", favorites::check)
+        .post("/api/user/favorites/{scoreId}", favorites::add)
+        .delete("/api/user/favorites/{scoreId}", favorites::remove)
+        .post("/api/user/favorites/{scoreId}/toggle", favorites::toggle)
 }
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
     serve(req, env, ctx, &SERVICE, routes).await
+}
+
+#[event(queue)]
+async fn queue(
+    batch: MessageBatch<processing::Job>,
+    env: Env,
+    _ctx: Context,
+) -> worker::Result<()> {
+    processing::consume(batch, env).await
 }

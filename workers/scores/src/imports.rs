@@ -1,0 +1,650 @@
+//! `/api/import*`: PDFs by URL or data URL, multipart upload, IMSLP links (one or a batch),
+//! and page images. Every path checks its input, stores the file in R2, inserts the score as
+//! `pending` and enqueues its processing; `GET /api/import/:id` shows the progress.
+
+use mirubato_core::ApiError;
+use mirubato_core::score_id::generate_score_id;
+use mirubato_core::scores::import::{
+    ImportSource, MAX_BATCH_URLS, MAX_PDF_BYTES, check_pdf, clean_file_name, import_source,
+    new_score_id, page_images, remote_url, slugify, title_from_name,
+};
+use mirubato_core::scores::imslp::{self, ImslpLink};
+use mirubato_core::scores::model::{SqlValue, Visibility};
+use mirubato_edge::{EdgeError, RequestContext, json, json_with_status};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use url::Url;
+use worker::{
+    Env, Fetch, FormEntry, Headers, Method, Request, RequestInit, RequestRedirect, Response,
+};
+
+use crate::limits::{Admission, admit};
+use crate::processing::Job;
+use crate::store::{
+    BUCKET, DB, IMMUTABLE, PDF_QUEUE, find_score, insert, now_iso, put_object, text, user, viewer,
+};
+
+const USER_AGENT: &str = "Mirubato-Scores-Service/1.1.0";
+/// JSON bodies carrying a base64 PDF or images: the largest file, grown by base64, plus room.
+const MAX_IMPORT_BODY: u64 = (MAX_PDF_BYTES as u64) * 4 / 3 + 64 * 1024;
+/// Redirects followed (each hop is checked like the first URL).
+const MAX_REDIRECTS: usize = 3;
+
+/// What an import knows before processing.
+pub struct NewScore {
+    pub bytes: Vec<u8>,
+    pub r2_key: String,
+    pub id: String,
+    pub title: Option<String>,
+    pub composer: Option<String>,
+    pub fallback_title: String,
+    pub source: &'static str,
+    pub source_url: Option<String>,
+    pub imslp_url: Option<String>,
+    pub owner: Option<String>,
+    pub visibility: Option<Visibility>,
+}
+
+impl NewScore {
+    pub fn new(bytes: Vec<u8>, file_name: &str, owner: Option<String>) -> Self {
+        let id = new_score_id();
+        Self {
+            r2_key: format!("imports/{id}/{}", clean_file_name(file_name)),
+            id,
+            bytes,
+            title: None,
+            composer: None,
+            fallback_title: title_from_name(file_name).unwrap_or_else(|| "Untitled score".into()),
+            source: "manual",
+            source_url: None,
+            imslp_url: None,
+            owner,
+            visibility: None,
+        }
+    }
+}
+
+/// Stores the PDF, inserts the `pending` score, enqueues processing; returns the response data.
+pub async fn store_pdf(env: &Env, score: NewScore) -> Result<Value, EdgeError> {
+    check_pdf(&score.bytes)?;
+    let bucket = env.bucket(BUCKET)?;
+    let db = env.d1(DB)?;
+    let size = score.bytes.len() as i64;
+    put_object(
+        &bucket,
+        &score.r2_key,
+        score.bytes,
+        "application/pdf",
+        Some(IMMUTABLE),
+    )
+    .await?;
+    let title_from_user = score.title.is_some();
+    let title = score.title.unwrap_or(score.fallback_title);
+    let composer = score.composer.unwrap_or_else(|| "Unknown".into());
+    // Anonymous imports have no owner, so they are public; a user's imports start private.
+    let visibility = score.visibility.unwrap_or(if score.owner.is_some() {
+        Visibility::Private
+    } else {
+        Visibility::Public
+    });
+    let now = now_iso();
+    insert(
+        &db,
+        "scores",
+        &[
+            ("id", text(&score.id)),
+            ("title", text(&title)),
+            ("composer", text(&composer)),
+            ("slug", SqlValue::Text(slugify(&title, None))),
+            (
+                "normalized_id",
+                SqlValue::Text(generate_score_id(&title, Some(&composer))),
+            ),
+            ("source", text(score.source)),
+            ("source_type", text("pdf")),
+            ("source_url", score.source_url.clone().into()),
+            ("imslp_url", score.imslp_url.clone().into()),
+            (
+                "metadata",
+                SqlValue::Text(json!({ "titleFromUser": title_from_user }).to_string()),
+            ),
+            ("r2_key", text(&score.r2_key)),
+            (
+                "pdf_url",
+                SqlValue::Text(format!("/api/scores/{}/download/pdf", score.id)),
+            ),
+            ("file_size_bytes", SqlValue::Integer(size)),
+            ("user_id", score.owner.clone().into()),
+            ("visibility", text(visibility.as_str())),
+            ("imported_at", text(&now)),
+            ("created_at", text(&now)),
+            ("updated_at", text(&now)),
+        ],
+    )
+    .await?;
+    enqueue(
+        env,
+        Job::Process {
+            score_id: score.id.clone(),
+        },
+    )
+    .await?;
+    Ok(json!({
+        "id": score.id,
+        "slug": slugify(&title, None),
+        "title": title,
+        "composer": composer,
+        "visibility": visibility.as_str(),
+        "pdfUrl": format!("/api/scores/{}/download/pdf", score.id),
+        "processingStatus": "pending",
+    }))
+}
+
+pub async fn enqueue(env: &Env, job: Job) -> Result<(), EdgeError> {
+    env.queue(PDF_QUEUE)?.send(job).await?;
+    Ok(())
+}
+
+/// Fetches a URL the caller gave (checked again on every redirect) and returns its bytes.
+pub async fn fetch_pdf(url: Url, allow_loopback: bool) -> Result<Vec<u8>, EdgeError> {
+    let mut url = url;
+    for _ in 0..=MAX_REDIRECTS {
+        let headers = Headers::new();
+        headers.set("User-Agent", USER_AGENT)?;
+        let mut init = RequestInit::new();
+        init.with_method(Method::Get)
+            .with_headers(headers)
+            .with_redirect(RequestRedirect::Manual);
+        let request = Request::new_with_init(url.as_str(), &init)?;
+        let mut response = Fetch::Request(request).send().await.map_err(|_| {
+            ApiError::validation(format!(
+                "Failed to fetch PDF from {}",
+                url.host_str().unwrap_or("?")
+            ))
+        })?;
+        let status = response.status_code();
+        if (300..400).contains(&status) {
+            let location = response.headers().get("Location")?.ok_or_else(|| {
+                ApiError::validation("Failed to fetch PDF: redirect without a location")
+            })?;
+            let next = url
+                .join(&location)
+                .map_err(|_| ApiError::validation("Failed to fetch PDF: bad redirect"))?;
+            url = remote_url(next.as_str(), allow_loopback)?;
+            continue;
+        }
+        if status != 200 {
+            return Err(ApiError::validation(format!(
+                "Failed to fetch PDF: the server answered {status}"
+            ))
+            .into());
+        }
+        let declared = response
+            .headers()
+            .get("Content-Length")?
+            .and_then(|len| len.parse::<usize>().ok());
+        if declared.is_some_and(|len| len > MAX_PDF_BYTES) {
+            return Err(ApiError::PayloadTooLarge {
+                limit_bytes: MAX_PDF_BYTES as u64,
+            }
+            .into());
+        }
+        let bytes = response.bytes().await?;
+        check_pdf(&bytes).map_err(|err| match err {
+            ApiError::Validation { .. } => ApiError::validation("URL does not point to a PDF file"),
+            other => other,
+        })?;
+        return Ok(bytes);
+    }
+    Err(ApiError::validation("Failed to fetch PDF: too many redirects").into())
+}
+
+fn allow_loopback(ctx: &RequestContext) -> bool {
+    ctx.config.environment.is_local()
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UrlImport {
+    url: String,
+    filename: Option<String>,
+    title: Option<String>,
+    composer: Option<String>,
+}
+
+/// The caller and their admission under the import limit. A presented token is verified
+/// first (a bad token is a 401, never anonymous).
+async fn admitted(
+    ctx: &RequestContext,
+    signed_in_only: bool,
+) -> Result<(Option<String>, Admission), EdgeError> {
+    let caller = if signed_in_only {
+        Some(user(ctx).await?)
+    } else {
+        viewer(ctx).await?
+    };
+    let admission = admit(ctx, caller.as_deref()).await?;
+    Ok((caller, admission))
+}
+
+/// Records the import's outcome under the limit, then answers 201 or the error.
+async fn finish(
+    ctx: &RequestContext,
+    admission: Admission,
+    result: Result<Value, EdgeError>,
+) -> Result<Response, EdgeError> {
+    admission.settle(ctx, &result).await?;
+    json_with_status(&json!({ "success": true, "data": result? }), 201)
+}
+
+fn optional_text(
+    value: Option<String>,
+    field: &str,
+    max: usize,
+) -> Result<Option<String>, ApiError> {
+    match value.map(|v| v.trim().to_string()) {
+        Some(v) if v.is_empty() || v.chars().count() > max => Err(ApiError::validation(format!(
+            "{field} must be 1 to {max} characters"
+        ))),
+        other => Ok(other),
+    }
+}
+
+/// `POST /api/import`: `{url}` with an https URL or a `data:application/pdf;base64,…` URL.
+pub async fn import_url(mut ctx: RequestContext) -> Result<Response, EdgeError> {
+    let (caller, admission) = admitted(&ctx, false).await?;
+    let result = import_url_checked(&mut ctx, caller).await;
+    finish(&ctx, admission, result).await
+}
+
+async fn import_url_checked(
+    ctx: &mut RequestContext,
+    owner: Option<String>,
+) -> Result<Value, EdgeError> {
+    let body: UrlImport = ctx.json_value_with_limit(MAX_IMPORT_BODY).await?;
+    let title = optional_text(body.title, "title", 300)?;
+    let composer = optional_text(body.composer, "composer", 200)?;
+    let (bytes, name, source_url) = match import_source(&body.url, allow_loopback(ctx))? {
+        ImportSource::Inline(bytes) => (
+            bytes,
+            body.filename.unwrap_or_else(|| "upload.pdf".into()),
+            None,
+        ),
+        ImportSource::Remote(url) => {
+            let bytes = fetch_pdf(url.clone(), allow_loopback(ctx)).await?;
+            let name = body.filename.unwrap_or_else(|| url.path().to_string());
+            (bytes, name, Some(url.to_string()))
+        }
+    };
+    let mut score = NewScore::new(bytes, &name, owner);
+    score.title = title;
+    score.composer = composer;
+    score.source_url = source_url;
+    store_pdf(&ctx.env, score).await
+}
+
+/// `POST /api/import/pdf`: multipart `file` (a PDF) and optional `metadata` JSON
+/// (`title`, `composer`, `visibility`).
+pub async fn import_multipart(mut ctx: RequestContext) -> Result<Response, EdgeError> {
+    let (caller, admission) = admitted(&ctx, false).await?;
+    let result = import_multipart_checked(&mut ctx, caller).await;
+    finish(&ctx, admission, result).await
+}
+
+async fn import_multipart_checked(
+    ctx: &mut RequestContext,
+    owner: Option<String>,
+) -> Result<Value, EdgeError> {
+    let declared = ctx
+        .header("Content-Length")
+        .and_then(|len| len.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > MAX_PDF_BYTES as u64 + 64 * 1024) {
+        return Err(ApiError::PayloadTooLarge {
+            limit_bytes: MAX_PDF_BYTES as u64,
+        }
+        .into());
+    }
+    let is_multipart = ctx
+        .header("Content-Type")
+        .is_some_and(|kind| kind.to_ascii_lowercase().starts_with("multipart/form-data"));
+    if !is_multipart {
+        return Err(
+            ApiError::UnsupportedMediaType("Send the PDF as multipart/form-data".into()).into(),
+        );
+    }
+    let form = ctx
+        .req
+        .form_data()
+        .await
+        .map_err(|_| ApiError::validation("Invalid multipart body"))?;
+    let Some(FormEntry::File(file)) = form.get("file") else {
+        return Err(ApiError::validation("A file field with a PDF is required").into());
+    };
+    if file.size() > MAX_PDF_BYTES {
+        return Err(ApiError::PayloadTooLarge {
+            limit_bytes: MAX_PDF_BYTES as u64,
+        }
+        .into());
+    }
+    let metadata: Value = match form.get_field("metadata") {
+        Some(raw) => {
+            serde_json::from_str(&raw).map_err(|_| ApiError::validation("metadata must be JSON"))?
+        }
+        None => json!({}),
+    };
+    let field = |key: &str, max: usize| {
+        optional_text(
+            metadata
+                .get(key)
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            key,
+            max,
+        )
+    };
+    let visibility = match metadata.get("visibility").and_then(Value::as_str) {
+        None => None,
+        Some(raw) => Some(
+            Visibility::parse(raw).ok_or_else(|| ApiError::validation("visibility is invalid"))?,
+        ),
+    };
+    if visibility.is_some() && owner.is_none() {
+        return Err(ApiError::validation("Only signed-in users choose a visibility").into());
+    }
+    let bytes = file.bytes().await?;
+    let mut score = NewScore::new(bytes, &file.name(), owner);
+    score.r2_key = format!("scores/{}/original.pdf", score.id);
+    score.title = field("title", 300)?;
+    score.composer = field("composer", 200)?;
+    score.source = "upload";
+    score.visibility = visibility;
+    store_pdf(&ctx.env, score).await
+}
+
+#[derive(Deserialize)]
+struct LinkImport {
+    url: String,
+}
+
+/// Imports an IMSLP link: a PDF link directly, a work page through its first PDF link (title
+/// and composer from the page).
+pub async fn import_imslp_link(
+    env: &Env,
+    link: ImslpLink,
+    owner: Option<String>,
+) -> Result<Value, EdgeError> {
+    let (pdf_url, title, composer) = match &link {
+        ImslpLink::Pdf(url) => (url.clone(), None, None),
+        ImslpLink::Page(page) => {
+            let html = fetch_text(page).await?;
+            let (title, composer) =
+                imslp::work_title(&html).map_or((None, None), |(t, c)| (Some(t), c));
+            let first = imslp::pdf_links(&html, page)
+                .into_iter()
+                .next()
+                .ok_or_else(|| ApiError::validation("The IMSLP page links no PDF file"))?;
+            (first, title, composer)
+        }
+    };
+    let bytes = fetch_pdf(pdf_url.clone(), false).await?;
+    let mut score = NewScore::new(bytes, pdf_url.path(), owner);
+    score.title = title;
+    score.composer = composer;
+    score.source = "imslp";
+    score.source_url = Some(pdf_url.to_string());
+    score.imslp_url = Some(link.url().to_string());
+    store_pdf(env, score).await
+}
+
+async fn fetch_text(url: &Url) -> Result<String, EdgeError> {
+    let headers = Headers::new();
+    headers.set("User-Agent", USER_AGENT)?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Get).with_headers(headers);
+    let request = Request::new_with_init(url.as_str(), &init)?;
+    let mut response = Fetch::Request(request)
+        .send()
+        .await
+        .map_err(|_| ApiError::validation("Failed to fetch the IMSLP page"))?;
+    if response.status_code() != 200 {
+        return Err(ApiError::validation(format!(
+            "Failed to fetch the IMSLP page: {}",
+            response.status_code()
+        ))
+        .into());
+    }
+    Ok(response.text().await?)
+}
+
+/// `POST /api/import/imslp`: `{url}`, an IMSLP work page or PDF link.
+pub async fn import_imslp(mut ctx: RequestContext) -> Result<Response, EdgeError> {
+    let (caller, admission) = admitted(&ctx, false).await?;
+    let result = import_imslp_checked(&mut ctx, caller).await;
+    finish(&ctx, admission, result).await
+}
+
+async fn import_imslp_checked(
+    ctx: &mut RequestContext,
+    owner: Option<String>,
+) -> Result<Value, EdgeError> {
+    let body: LinkImport = ctx.json_value_with_limit(16 * 1024).await?;
+    let link = imslp::classify(&body.url)?;
+    import_imslp_link(&ctx.env, link, owner).await
+}
+
+#[derive(Deserialize)]
+struct BatchImport {
+    urls: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct BatchItem {
+    url: String,
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+/// `POST /api/import/batch`: `{urls}` (1 to 10 IMSLP links), each queued for import; links
+/// that are not IMSLP's are reported `failed`. Signed-in users only (the queue imports on
+/// their behalf).
+pub async fn import_batch(mut ctx: RequestContext) -> Result<Response, EdgeError> {
+    let (caller, admission) = admitted(&ctx, true).await?;
+    let result = import_batch_checked(&mut ctx, caller).await;
+    finish(&ctx, admission, result).await
+}
+
+async fn import_batch_checked(
+    ctx: &mut RequestContext,
+    owner: Option<String>,
+) -> Result<Value, EdgeError> {
+    let body: BatchImport = ctx.json_value_with_limit(64 * 1024).await?;
+    if body.urls.is_empty() {
+        return Err(ApiError::validation("urls must list 1 to 10 links").into());
+    }
+    if body.urls.len() > MAX_BATCH_URLS {
+        return Err(ApiError::TooManyItems {
+            limit: MAX_BATCH_URLS,
+            count: body.urls.len(),
+        }
+        .into());
+    }
+    let mut results = Vec::new();
+    for url in body.urls {
+        let item = match imslp::classify(&url) {
+            Ok(link) => {
+                enqueue(
+                    &ctx.env,
+                    Job::ImportImslp {
+                        url: link.url().to_string(),
+                        owner: owner.clone(),
+                    },
+                )
+                .await?;
+                BatchItem {
+                    url,
+                    status: "queued",
+                    error: None,
+                }
+            }
+            Err(err) => BatchItem {
+                url,
+                status: "failed",
+                error: Some(err.to_string()),
+            },
+        };
+        results.push(item);
+    }
+    if results.iter().all(|item| item.status == "failed") {
+        return Err(ApiError::Validation {
+            message: "None of the links is an IMSLP link".into(),
+            details: Some(json!({ "results": results })),
+        }
+        .into());
+    }
+    Ok(json!({ "results": results }))
+}
+
+#[derive(Deserialize)]
+struct ImageData {
+    data: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ImagesImport {
+    images: Vec<ImageData>,
+    title: Option<String>,
+    composer: Option<String>,
+}
+
+/// `POST /api/import/images`: 1 to 20 PNG/JPEG pages as data URLs (signed-in users only).
+pub async fn import_images(mut ctx: RequestContext) -> Result<Response, EdgeError> {
+    let (caller, admission) = admitted(&ctx, true).await?;
+    let result = import_images_checked(&mut ctx, caller).await;
+    finish(&ctx, admission, result).await
+}
+
+async fn import_images_checked(
+    ctx: &mut RequestContext,
+    owner: Option<String>,
+) -> Result<Value, EdgeError> {
+    let owner = owner.ok_or_else(|| {
+        ApiError::Unauthorized("Authentication required for image uploads".into())
+    })?;
+    let body: ImagesImport = ctx.json_value_with_limit(MAX_IMPORT_BODY).await?;
+    let title = optional_text(body.title, "title", 300)?.unwrap_or_else(|| "Untitled score".into());
+    let composer =
+        optional_text(body.composer, "composer", 200)?.unwrap_or_else(|| "Unknown".into());
+    let urls: Vec<&str> = body
+        .images
+        .iter()
+        .map(|image| image.data.as_str())
+        .collect();
+    let pages = page_images(&urls)?;
+    let id = new_score_id();
+    let bucket = ctx.env.bucket(BUCKET)?;
+    let db = ctx.env.d1(DB)?;
+    let now = now_iso();
+    let mut keys = Vec::new();
+    for (index, page) in pages.iter().enumerate() {
+        let key = format!(
+            "user-uploads/{owner}/{id}/page-{}.{}",
+            index + 1,
+            page.extension
+        );
+        put_object(
+            &bucket,
+            &key,
+            page.bytes.clone(),
+            page.mime_type,
+            Some(IMMUTABLE),
+        )
+        .await?;
+        keys.push(key);
+    }
+    insert(
+        &db,
+        "scores",
+        &[
+            ("id", text(&id)),
+            ("title", text(&title)),
+            ("composer", text(&composer)),
+            ("slug", SqlValue::Text(slugify(&title, None))),
+            (
+                "normalized_id",
+                SqlValue::Text(generate_score_id(&title, Some(&composer))),
+            ),
+            ("source", text("upload")),
+            (
+                "source_type",
+                text(if pages.len() == 1 {
+                    "image"
+                } else {
+                    "multi-image"
+                }),
+            ),
+            (
+                "metadata",
+                SqlValue::Text(json!({ "titleFromUser": true }).to_string()),
+            ),
+            ("page_count", SqlValue::Integer(pages.len() as i64)),
+            ("user_id", text(&owner)),
+            ("visibility", text("private")),
+            ("imported_at", text(&now)),
+            ("created_at", text(&now)),
+            ("updated_at", text(&now)),
+        ],
+    )
+    .await?;
+    for ((index, page), key) in pages.iter().enumerate().zip(&keys) {
+        insert(
+            &db,
+            "score_pages",
+            &[
+                ("id", SqlValue::Text(format!("{id}-{}", index + 1))),
+                ("score_id", text(&id)),
+                ("page_number", SqlValue::Integer(index as i64 + 1)),
+                ("r2_key", text(key)),
+                ("width", SqlValue::Integer(i64::from(page.width))),
+                ("height", SqlValue::Integer(i64::from(page.height))),
+                (
+                    "file_size_bytes",
+                    SqlValue::Integer(page.bytes.len() as i64),
+                ),
+                ("mime_type", text(page.mime_type)),
+                ("created_at", text(&now)),
+            ],
+        )
+        .await?;
+    }
+    enqueue(
+        &ctx.env,
+        Job::Process {
+            score_id: id.clone(),
+        },
+    )
+    .await?;
+    Ok(json!({
+        "id": id,
+        "title": title,
+        "composer": composer,
+        "slug": slugify(&title, None),
+        "pageCount": pages.len(),
+        "visibility": "private",
+        "processingStatus": "pending",
+    }))
+}
+
+/// `GET /api/import/:id`: the score's processing status (public scores and the caller's own).
+pub async fn status(ctx: RequestContext) -> Result<Response, EdgeError> {
+    let caller = viewer(&ctx).await?;
+    let db = ctx.env.d1(DB)?;
+    let id = ctx.param("id")?;
+    match find_score(&db, id).await? {
+        Some(score) if score.visible_to(caller.as_deref()) => {
+            json(&json!({ "success": true, "data": score.view() }))
+        }
+        _ => Err(ApiError::not_found("Import not found").into()),
+    }
+}

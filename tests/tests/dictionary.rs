@@ -147,6 +147,49 @@ async fn unknown_terms_are_404_with_suggestions() {
 }
 
 #[tokio::test]
+async fn missing_terms_are_generated_only_for_signed_in_callers_with_ai() {
+    let path = "/api/v1/terms/zzgeneratedterm?generate_if_missing=true";
+    let (status, answer) = get(path).await;
+    assert_eq!(status, 404, "{answer}");
+    let generation = &answer["details"]["generation"];
+    assert_eq!(generation["generated"], false, "{answer}");
+    assert!(generation["reason"].as_str().unwrap().contains("Sign in"));
+
+    let user = sign_in(shared(), &unique_email("dict-generate")).await;
+    let response = request(Method::GET, path, &unique_client_ip())
+        .header("Authorization", user.bearer())
+        .send()
+        .await
+        .unwrap();
+    assert!(response.headers().get("X-Generated").is_none());
+    let (status, answer) = body(response).await;
+    assert_eq!(status, 404, "{answer}");
+    let generation = &answer["details"]["generation"];
+    assert_eq!(generation["generated"], false, "{answer}");
+    assert!(
+        generation["reason"]
+            .as_str()
+            .unwrap()
+            .contains("Workers AI is not configured")
+    );
+
+    // Without the flag a miss says nothing about generation.
+    let (status, answer) = get("/api/v1/terms/zzgeneratedterm").await;
+    assert_eq!(status, 404);
+    assert!(answer["details"].get("generation").is_none(), "{answer}");
+    let (status, answer) = get("/api/v1/terms/zzgeneratedterm?generate_if_missing=yes").await;
+    assert_eq!(status, 400, "{answer}");
+    // Nothing was created or queued for review.
+    let (_, stats) = get("/api/v1/batch/stats").await;
+    assert!(
+        stats["data"]["queues"]["review"]
+            .as_object()
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
 async fn entries_by_id_and_in_every_language() {
     let id = id_of("fugue").await;
     let (status, answer) = get(&format!("/api/v1/terms/id/{id}?lang=es")).await;
@@ -862,6 +905,69 @@ async fn term_pages_and_sitemap() {
     assert!(xml.starts_with("<?xml"));
     assert!(xml.contains("/dictionary/zh-TW/allegro</loc>"));
     assert!(xml.matches("<url>").count() >= 400 * 6);
+
+    let response = request(
+        Method::GET,
+        "/dictionary/sitemap-zh-TW.xml",
+        &unique_client_ip(),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(response.status(), 200);
+    let xml = response.text().await.unwrap();
+    assert!(xml.contains("/dictionary/zh-TW/allegro</loc>"));
+    assert!(!xml.contains("/dictionary/en/"));
+    assert!(xml.matches("<url>").count() >= 400);
+    for path in [
+        "/dictionary/sitemap-xx.xml",
+        "/dictionary/sitemap-zh-tw.xml",
+    ] {
+        let response = request(Method::GET, path, &unique_client_ip())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 404, "{path}");
+    }
+
+    let response = request(Method::GET, "/dictionary", &unique_client_ip())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 301);
+    assert_eq!(
+        response.headers()["Location"].to_str().unwrap(),
+        format!("{}/toolbox", shared().url(Worker::Frontend))
+    );
+}
+
+#[tokio::test]
+async fn batch_stats_count_the_dictionary() {
+    let (status, answer) = get("/api/v1/batch/stats").await;
+    assert_eq!(status, 200, "{answer}");
+    let stats = &answer["data"];
+    let entries = stats["entries"].as_u64().unwrap();
+    assert!(stats["terms"].as_u64().unwrap() >= 400);
+    assert!(entries >= stats["terms"].as_u64().unwrap());
+    let by_language: u64 = stats["by_language"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|count| count.as_u64().unwrap())
+        .sum();
+    assert_eq!(by_language, entries);
+    let by_type: u64 = stats["by_type"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|count| count.as_u64().unwrap())
+        .sum();
+    assert_eq!(by_type, entries);
+    assert!(stats["by_type"]["tempo"].as_u64().unwrap() > 0);
+    let average = stats["average_quality"].as_f64().unwrap();
+    assert!((0.0..=100.0).contains(&average));
+    assert_eq!(stats["ai_configured"], false);
+    assert!(stats["queues"]["seed"].is_object());
 }
 
 #[tokio::test]

@@ -466,7 +466,9 @@ pub fn start(options: &StackOptions) -> Result<Stack, StackError> {
     for (&(worker, port), &inspector_port) in ports.iter().zip(&inspector_ports) {
         let mut vars = vec![("ALLOWED_ORIGINS".to_string(), allowed_origins.clone())];
         match worker {
-            Worker::Api => vars.push(("FRONTEND_URL".into(), url(Worker::Frontend))),
+            Worker::Api | Worker::Dictionary => {
+                vars.push(("FRONTEND_URL".into(), url(Worker::Frontend)))
+            }
             Worker::Frontend => vars.extend([
                 ("API_URL".into(), url(Worker::Api)),
                 ("SCORES_URL".into(), url(Worker::Scores)),

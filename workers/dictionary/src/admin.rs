@@ -67,7 +67,7 @@ pub async fn put_term(mut ctx: RequestContext) -> Result<Response, EdgeError> {
     };
     let db = ctx.env.d1(DB)?;
     let (_, now) = clock();
-    let (statement, id) = upsert_statement(&db, &display, &input, &editor, &now)?;
+    let (statement, id) = upsert_statement(&db, &display, &input, &editor, &now, true)?;
     let previous = entry_by_id(&db, &id).await?;
     statement.run().await?;
     let entry = entry_by_id(&db, &id)
@@ -125,7 +125,7 @@ pub async fn bulk(mut ctx: RequestContext) -> Result<Response, EdgeError> {
                 "Invalid request body: entries[{index}].term is required"
             ))
         })?;
-        let (statement, id) = upsert_statement(&db, term, input, &editor, &now)?;
+        let (statement, id) = upsert_statement(&db, term, input, &editor, &now, true)?;
         statements.push(statement);
         ids.push(id);
     }
@@ -316,7 +316,8 @@ pub async fn review(mut ctx: RequestContext) -> Result<Response, EdgeError> {
             ApiError::Conflict(format!("The generated content is not a valid entry: {err}"))
         })?;
         input.check()?;
-        let (statement, entry_id) = upsert_statement(&db, &item.term, &input, &reviewer, &now)?;
+        let (statement, entry_id) =
+            upsert_statement(&db, &item.term, &input, &reviewer, &now, true)?;
         statements.push(statement);
         published = Some(entry_id);
     }

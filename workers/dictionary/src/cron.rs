@@ -1,29 +1,34 @@
 //! The scheduled work: clean up old analytics and finished queue items; when Workers AI is
-//! configured, embed entries for semantic search within the daily token budget. Each run
-//! logs one JSON line saying what it did (and that AI work did not run, when it cannot).
+//! configured, and within the daily token budget, enhance queued low-quality entries, work
+//! the seed queue, and embed entries for semantic search. Each run logs one JSON line saying
+//! what it did (and that AI work did not run, when it cannot).
 
 use chrono::Duration;
+use mirubato_core::dictionary::generate::{definition_request, enhancement_request};
+use mirubato_core::dictionary::{Lang, TermType, normalize_term};
 use mirubato_edge::EdgeError;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use worker::{D1Database, Env, query};
 
+use crate::ai::{affordable, configured, record_usage, tokens_left};
 use crate::embeddings::{EMBEDDING_MODEL, backfill};
-use crate::{AI, DB};
+use crate::generate::{Outcome, enhance_entry, missing_term};
+use crate::store::{entry_by_id, find_term};
+use crate::{DB, var_or};
 
 /// Days of search analytics kept unless `ANALYTICS_RETENTION_DAYS` says otherwise.
 const DEFAULT_RETENTION_DAYS: i64 = 90;
-/// Daily Workers AI token budget unless `AI_DAILY_TOKEN_BUDGET` says otherwise.
-const DEFAULT_TOKEN_BUDGET: i64 = 4500;
 /// Entries embedded per run at most.
 const EMBED_BATCH: u32 = 50;
-
-fn var_or(env: &Env, name: &str, default: i64) -> i64 {
-    env.var(name)
-        .ok()
-        .and_then(|value| value.to_string().parse().ok())
-        .unwrap_or(default)
-}
+/// Queue items worked per run at most (each costs one model call per language).
+const QUEUE_BATCH: f64 = 10.0;
+/// Entries below this overall score are queued for enhancement.
+const LOW_QUALITY: f64 = 60.0;
+/// Tries before a queue item is given up as failed.
+const MAX_ATTEMPTS: i64 = 3;
+/// Tokens one embedding is counted at.
+const EMBEDDING_TOKENS: i64 = 64;
 
 async fn deleted(statement: worker::D1PreparedStatement) -> Result<u64, EdgeError> {
     Ok(statement
@@ -63,47 +68,189 @@ async fn cleanup(
 }
 
 #[derive(Deserialize)]
-struct Used {
-    tokens: f64,
+struct QueuedEntry {
+    id: String,
+    entry_id: String,
+    attempts: i64,
 }
 
-/// Embeds entries while today's budget lasts (a text's tokens are estimated at 4 characters
-/// each, which is what the budget is counted in).
-async fn enhance(env: &Env, db: &D1Database, now: &str) -> Result<Value, EdgeError> {
-    if env.ai(AI).is_err() {
-        return Ok(json!({"ran": false, "reason": "Workers AI is not configured"}));
+/// Where a failed queue item goes: back to pending, or failed after its last try.
+fn retry_status(attempts: i64) -> &'static str {
+    if attempts + 1 >= MAX_ATTEMPTS {
+        "failed"
+    } else {
+        "pending"
     }
-    let today = now.get(..10).unwrap_or_default();
-    let budget = var_or(env, "AI_DAILY_TOKEN_BUDGET", DEFAULT_TOKEN_BUDGET);
-    let used = query!(
-        db,
-        "SELECT coalesce(sum(tokens_used), 0) AS tokens FROM ai_token_usage WHERE date = ?1",
-        today
-    )?
-    .first::<Used>(None)
-    .await?
-    .map_or(0, |used| used.tokens as i64);
-    if used >= budget {
-        return Ok(
-            json!({"ran": false, "reason": "today's token budget is spent", "tokens_used": used}),
-        );
-    }
-    let batch = ((budget - used) / 64).clamp(1, i64::from(EMBED_BATCH)) as u32;
-    let embedded = backfill(env, db, batch, now).await?;
-    let tokens = embedded as f64 * 64.0;
+}
+
+/// Queues the low-quality entries, then enhances queued entries, most urgent first.
+async fn enhance_queued(env: &Env, db: &D1Database, now: &str) -> Result<Value, EdgeError> {
+    let day = now.get(..10).unwrap_or_default();
     query!(
         db,
-        "INSERT INTO ai_token_usage (date, model, tokens_used, terms_processed) VALUES (?1, ?2, ?3, ?4) \
-         ON CONFLICT (date, model) DO UPDATE SET tokens_used = tokens_used + excluded.tokens_used, \
-           terms_processed = terms_processed + excluded.terms_processed",
-        today,
-        EMBEDDING_MODEL,
-        tokens,
-        embedded as f64
+        "INSERT OR IGNORE INTO enhancement_queue (id, entry_id, priority, reason, status, created_at) \
+         SELECT lower(hex(randomblob(16))), e.id, 5, 'low_score', 'pending', ?1 FROM dictionary_entries e \
+         WHERE e.overall_score < ?2 AND NOT EXISTS (SELECT 1 FROM enhancement_queue q WHERE q.entry_id = e.id) \
+         ORDER BY e.search_count DESC LIMIT 50",
+        now,
+        LOW_QUALITY
     )?
     .run()
     .await?;
-    Ok(json!({"ran": true, "embedded": embedded}))
+    let queued = query!(
+        db,
+        "SELECT id, entry_id, attempts FROM enhancement_queue WHERE status = 'pending' \
+         ORDER BY priority DESC, created_at ASC LIMIT ?1",
+        QUEUE_BATCH
+    )?
+    .all()
+    .await?
+    .results::<QueuedEntry>()?;
+    let (mut improved, mut unchanged, mut failed) = (0, 0, 0);
+    for item in queued {
+        let Some(entry) = entry_by_id(db, &item.entry_id).await? else {
+            continue;
+        };
+        if !affordable(env, db, day, enhancement_request(&entry).token_estimate()).await? {
+            return Ok(
+                json!({"improved": improved, "unchanged": unchanged, "failed": failed, "stopped": "today's token budget is spent"}),
+            );
+        }
+        let status = match enhance_entry(env, db, &entry, now).await {
+            Ok(true) => {
+                improved += 1;
+                "completed"
+            }
+            Ok(false) => {
+                unchanged += 1;
+                "completed"
+            }
+            Err(err) => {
+                worker::console_warn!("enhancing {} failed: {err}", entry.id);
+                failed += 1;
+                retry_status(item.attempts)
+            }
+        };
+        query!(
+            db,
+            "UPDATE enhancement_queue SET status = ?1, attempts = attempts + 1 WHERE id = ?2",
+            status,
+            &item.id
+        )?
+        .run()
+        .await?;
+    }
+    Ok(json!({"improved": improved, "unchanged": unchanged, "failed": failed}))
+}
+
+#[derive(Deserialize)]
+struct SeedItem {
+    id: String,
+    term: String,
+    languages: String,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    attempts: i64,
+}
+
+/// Generates the entries the seed queue asks for, in each language that has none yet.
+async fn work_seed_queue(env: &Env, db: &D1Database, now: &str) -> Result<Value, EdgeError> {
+    let day = now.get(..10).unwrap_or_default();
+    let items = query!(
+        db,
+        "SELECT id, term, languages, type, attempts FROM seed_queue WHERE status = 'pending' \
+         ORDER BY priority DESC, created_at ASC LIMIT ?1",
+        QUEUE_BATCH
+    )?
+    .all()
+    .await?
+    .results::<SeedItem>()?;
+    let (mut published, mut queued, mut failed) = (0, 0, 0);
+    for item in items {
+        let (languages, mut error) = match serde_json::from_str::<Vec<Lang>>(&item.languages) {
+            Ok(languages) => (languages, None),
+            Err(err) => (Vec::new(), Some(format!("unreadable languages: {err}"))),
+        };
+        let kind = item
+            .kind
+            .as_deref()
+            .and_then(|kind| TermType::parse(kind).ok());
+        let normalized = normalize_term(&item.term);
+        for lang in languages {
+            if find_term(db, &normalized, lang, None)
+                .await?
+                .is_some_and(|entry| entry.lang == lang)
+            {
+                continue;
+            }
+            let estimate = definition_request(&item.term, kind, lang).token_estimate();
+            if !affordable(env, db, day, estimate).await? {
+                return Ok(
+                    json!({"published": published, "queued_for_review": queued, "failed": failed, "stopped": "today's token budget is spent"}),
+                );
+            }
+            match missing_term(env, db, &item.term, lang, kind, "seed_queue", now).await {
+                Ok(Outcome::Published(_)) => published += 1,
+                Ok(Outcome::Queued { .. }) => queued += 1,
+                Ok(Outcome::NotRun(reason)) => error = Some(reason),
+                Err(err) => error = Some(err.to_string()),
+            }
+        }
+        let status = if error.is_some() {
+            failed += 1;
+            retry_status(item.attempts)
+        } else {
+            "completed"
+        };
+        query!(
+            db,
+            "UPDATE seed_queue SET status = ?1, attempts = attempts + 1, error_message = ?2, \
+               completed_at = CASE WHEN ?1 = 'completed' THEN ?3 END WHERE id = ?4",
+            status,
+            &error,
+            now,
+            &item.id
+        )?
+        .run()
+        .await?;
+    }
+    Ok(json!({"published": published, "queued_for_review": queued, "failed": failed}))
+}
+
+/// Embeds entries with what is left of today's budget.
+async fn embed(env: &Env, db: &D1Database, now: &str) -> Result<Value, EdgeError> {
+    let day = now.get(..10).unwrap_or_default();
+    if !affordable(env, db, day, EMBEDDING_TOKENS).await? {
+        return Ok(json!({"embedded": 0, "stopped": "today's token budget is spent"}));
+    }
+    let left = tokens_left(env, db, day).await?;
+    let batch = (left / EMBEDDING_TOKENS).clamp(1, i64::from(EMBED_BATCH)) as u32;
+    let embedded = backfill(env, db, batch, now).await?;
+    record_usage(
+        db,
+        day,
+        EMBEDDING_MODEL,
+        embedded as i64 * EMBEDDING_TOKENS,
+        embedded,
+    )
+    .await?;
+    Ok(json!({"embedded": embedded}))
+}
+
+/// The AI work of a run, each part reporting on its own (one failing does not stop the rest).
+async fn ai_work(env: &Env, db: &D1Database, now: &str) -> Value {
+    if !configured(env) {
+        return json!({"ran": false, "reason": "Workers AI is not configured"});
+    }
+    let report = |result: Result<Value, EdgeError>| {
+        result.unwrap_or_else(|err| json!({"error": err.to_string()}))
+    };
+    json!({
+        "ran": true,
+        "enhancement": report(enhance_queued(env, db, now).await),
+        "seed_queue": report(work_seed_queue(env, db, now).await),
+        "embeddings": report(embed(env, db, now).await),
+    })
 }
 
 /// One scheduled run; returns the report it logs.
@@ -117,8 +264,6 @@ pub async fn run(env: &Env, cron: &str) -> Value {
     let cleaned = cleanup(env, &db, now)
         .await
         .unwrap_or_else(|err| json!({"error": err.to_string()}));
-    let enhancement = enhance(env, &db, &stamp)
-        .await
-        .unwrap_or_else(|err| json!({"ran": false, "error": err.to_string()}));
+    let enhancement = ai_work(env, &db, &stamp).await;
     json!({"event": "scheduled", "service": "dictionary", "cron": cron, "at": stamp, "cleanup": cleaned, "enhancement": enhancement})
 }

@@ -3,10 +3,12 @@
 //! keeps it tidy.
 
 mod admin;
+mod ai;
 mod cache;
 mod cron;
 mod embeddings;
 mod export;
+mod generate;
 mod guard;
 mod pages;
 mod search;
@@ -43,6 +45,14 @@ pub(crate) fn clock() -> (chrono::DateTime<chrono::Utc>, String) {
     (at, mirubato_core::practice::iso(at))
 }
 
+/// A whole-number var, or `default` when it is unset or not a number.
+pub(crate) fn var_or(env: &Env, name: &str, default: i64) -> i64 {
+    env.var(name)
+        .ok()
+        .and_then(|value| value.to_string().parse().ok())
+        .unwrap_or(default)
+}
+
 /// Says whether an answer came from the cache.
 pub(crate) fn with_cache_header(response: Response, hit: bool) -> Result<Response, EdgeError> {
     let value = if hit { "HIT" } else { "MISS" };
@@ -65,6 +75,7 @@ fn routes() -> Router {
         .get("/api/v1/search/related", search::related)
         .post("/api/v1/search/semantic", search::semantic)
         .post("/api/v1/batch/query", search::batch_query)
+        .get("/api/v1/batch/stats", search::batch_stats)
         .get("/api/v1/export", export::export)
         .put("/api/v1/admin/terms/{term}", admin::put_term)
         .delete("/api/v1/admin/terms/{term}", admin::delete_term)
@@ -73,7 +84,8 @@ fn routes() -> Router {
         .get("/api/v1/admin/seed/status", admin::seed_status)
         .get("/api/v1/admin/seed/review-queue", admin::review_queue)
         .put("/api/v1/admin/seed/review/{id}", admin::review)
-        .get("/dictionary/sitemap.xml", pages::sitemap)
+        .get("/dictionary", pages::home)
+        .get("/dictionary/{file}", pages::sitemap)
         .get("/dictionary/{lang}/{term}", pages::term)
 }
 

@@ -1,8 +1,9 @@
-//! The public HTML pages (`/dictionary/{lang}/{term}`) and the sitemap.
+//! The public HTML pages (`/dictionary/{lang}/{term}`), the sitemaps, and `/dictionary`
+//! itself, which is the web app's toolbox.
 
 use mirubato_core::ApiError;
 use mirubato_core::dictionary::seo::{
-    not_found_page, page_path, sitemap as sitemap_xml, term_page,
+    not_found_page, page_path, sitemap as sitemap_xml, sitemap_langs, term_page,
 };
 use mirubato_core::dictionary::{Lang, normalize_term};
 use mirubato_core::practice::percent_decode;
@@ -41,9 +42,18 @@ fn html(body: String, status: u16, lang: Lang, indexable: bool) -> Result<Respon
 }
 
 fn redirect(ctx: &RequestContext, path: &str) -> Result<Response, EdgeError> {
-    let target = format!("{}{path}", base_url(ctx)?);
-    let url = worker::Url::parse(&target).map_err(ApiError::internal)?;
+    moved_to(&format!("{}{path}", base_url(ctx)?))
+}
+
+fn moved_to(target: &str) -> Result<Response, EdgeError> {
+    let url = worker::Url::parse(target).map_err(ApiError::internal)?;
     Ok(Response::redirect_with_status(url, 301)?)
+}
+
+/// `GET /dictionary`: the dictionary's home is the toolbox of the web app.
+pub async fn home(ctx: RequestContext) -> Result<Response, EdgeError> {
+    let frontend = ctx.secret("FRONTEND_URL")?;
+    moved_to(&format!("{}/toolbox", frontend.trim_end_matches('/')))
 }
 
 /// `GET /dictionary/{lang}/{term}`: an unsupported language moves permanently to English, a
@@ -96,8 +106,12 @@ struct SitemapRow {
     updated_at: String,
 }
 
-/// `GET /dictionary/sitemap.xml`: every term's page in every language.
+/// `GET /dictionary/sitemap.xml` (every term's page in every language) and
+/// `/dictionary/sitemap-<lang>.xml` (the pages in one language).
 pub async fn sitemap(ctx: RequestContext) -> Result<Response, EdgeError> {
+    let file = ctx.param("file")?;
+    let langs =
+        sitemap_langs(file).ok_or_else(|| ApiError::not_found(format!("No sitemap {file}")))?;
     let rows = query!(
         &ctx.env.d1(DB)?,
         "SELECT normalized_term, max(updated_at) AS updated_at FROM dictionary_entries \
@@ -113,5 +127,5 @@ pub async fn sitemap(ctx: RequestContext) -> Result<Response, EdgeError> {
     let headers = Headers::new();
     headers.set("Content-Type", "application/xml; charset=utf-8")?;
     headers.set("Cache-Control", "public, max-age=3600")?;
-    Ok(Response::ok(sitemap_xml(&base_url(&ctx)?, &Lang::ALL, &terms))?.with_headers(headers))
+    Ok(Response::ok(sitemap_xml(&base_url(&ctx)?, &langs, &terms))?.with_headers(headers))
 }

@@ -410,3 +410,91 @@ pub async fn batch_query(ctx: RequestContext) -> Result<Response, EdgeError> {
     })
     .await
 }
+
+#[derive(Deserialize, serde::Serialize)]
+struct Totals {
+    entries: f64,
+    terms: f64,
+    average_quality: Option<f64>,
+    low_quality: f64,
+    human_verified: f64,
+    last_updated: Option<String>,
+}
+
+#[derive(Deserialize, serde::Serialize)]
+struct Count {
+    key: String,
+    count: f64,
+}
+
+/// Rows of `(key, count)` as a JSON object.
+async fn counts(statement: worker::D1PreparedStatement) -> Result<Value, EdgeError> {
+    let rows = statement.all().await?.results::<Count>()?;
+    Ok(rows
+        .into_iter()
+        .map(|row| (row.key, json!(row.count as u64)))
+        .collect::<serde_json::Map<_, _>>()
+        .into())
+}
+
+/// Below this overall score an entry counts as low quality (due for enhancement).
+const LOW_QUALITY: f64 = 60.0;
+
+/// `GET /api/v1/batch/stats`: the size and quality of the dictionary and of its queues.
+pub async fn batch_stats(ctx: RequestContext) -> Result<Response, EdgeError> {
+    guarded(ctx, SEARCH, |ctx, _| async move {
+        let db = ctx.env.d1(DB)?;
+        let totals = query!(
+            &db,
+            "SELECT count(*) AS entries, count(DISTINCT normalized_term) AS terms, \
+               round(avg(overall_score), 1) AS average_quality, \
+               coalesce(sum(overall_score < ?1), 0) AS low_quality, \
+               coalesce(sum(json_extract(quality_score, '$.human_verified') = 1), 0) AS human_verified, \
+               max(updated_at) AS last_updated \
+             FROM dictionary_entries",
+            LOW_QUALITY
+        )?
+        .first::<Totals>(None)
+        .await?
+        .ok_or_else(|| ApiError::internal("no totals row"))?;
+        let by_lang = counts(query!(
+            &db,
+            "SELECT lang AS key, count(*) AS count FROM dictionary_entries GROUP BY lang ORDER BY lang"
+        ))
+        .await?;
+        let by_type = counts(query!(
+            &db,
+            "SELECT type AS key, count(*) AS count FROM dictionary_entries GROUP BY type ORDER BY type"
+        ))
+        .await?;
+        let enhancement = counts(query!(
+            &db,
+            "SELECT status AS key, count(*) AS count FROM enhancement_queue GROUP BY status"
+        ))
+        .await?;
+        let seed = counts(query!(
+            &db,
+            "SELECT status AS key, count(*) AS count FROM seed_queue GROUP BY status"
+        ))
+        .await?;
+        let review = counts(query!(
+            &db,
+            "SELECT status AS key, count(*) AS count FROM manual_review_queue GROUP BY status"
+        ))
+        .await?;
+        json(&json!({"success": true, "data": {
+            "entries": totals.entries as u64,
+            "terms": totals.terms as u64,
+            "average_quality": totals.average_quality,
+            "low_quality_entries": totals.low_quality as u64,
+            "low_quality_threshold": LOW_QUALITY,
+            "human_verified": totals.human_verified as u64,
+            "last_updated": totals.last_updated,
+            "by_language": by_lang,
+            "by_type": by_type,
+            "queues": {"enhancement": enhancement, "seed": seed, "review": review},
+            "ai_configured": ctx.env.ai(AI).is_ok(),
+        }}))
+    })
+    .await
+}

@@ -222,13 +222,15 @@ impl EntryInput {
 }
 
 /// The statement that creates or replaces the entry of `term` in its language, bumping its
-/// version and recomputing its quality (keeping the ratings it had).
+/// version and recomputing its quality (keeping the ratings it had). `human_verified` is
+/// false for content a model wrote that no person has checked.
 pub fn upsert_statement(
     db: &D1Database,
     term: &str,
     input: &EntryInput,
     editor: &str,
     now: &str,
+    human_verified: bool,
 ) -> Result<(D1PreparedStatement, String), EdgeError> {
     let normalized = mirubato_core::dictionary::entry::checked_term(term)?;
     let lang = input.lang.unwrap_or(Lang::En);
@@ -236,7 +238,7 @@ pub fn upsert_statement(
     let references = input.references.clone().unwrap_or_else(|| json!({}));
     let mut metadata = input.metadata.clone().unwrap_or_else(|| json!({}));
     metadata["created_by"] = json!(editor);
-    let quality = QualityScore::compute(&input.definition, &references, true);
+    let quality = QualityScore::compute(&input.definition, &references, human_verified);
     let quality_text = serde_json::to_string(&quality).map_err(ApiError::internal)?;
     let definition = serde_json::to_string(&input.definition).map_err(ApiError::internal)?;
     let statement = query!(

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use validator::Validate;
 use worker::{D1Database, Response, query};
 
+use crate::generate::{Outcome, missing_term};
 use crate::guard::{FEEDBACK, LOOKUP, REPORT, guarded};
 use crate::store::{entries_named, entry_by_id, find_term, suggestions};
 use crate::{DB, cache, clock, with_cache_header};
@@ -116,6 +117,20 @@ struct LookupQuery {
     lang: Option<String>,
     #[serde(rename = "type")]
     kind: Option<String>,
+    /// `true` asks Workers AI to write a missing term (signed-in callers only).
+    generate_if_missing: Option<String>,
+}
+
+impl LookupQuery {
+    fn generate(&self) -> Result<bool, ApiError> {
+        match self.generate_if_missing.as_deref() {
+            None | Some("false") => Ok(false),
+            Some("true") => Ok(true),
+            Some(other) => Err(ApiError::validation(format!(
+                "Invalid query parameters: generate_if_missing must be true or false, not {other:?}"
+            ))),
+        }
+    }
 }
 
 pub fn query_params<T: serde::de::DeserializeOwned>(ctx: &RequestContext) -> Result<T, ApiError> {
@@ -166,15 +181,41 @@ pub async fn lookup(ctx: RequestContext) -> Result<Response, EdgeError> {
             hit["cache_hit"] = json!(true);
             return with_cache_header(json(&json!({"success": true, "data": hit}))?, true);
         }
+        let generate = params.generate()?;
         let Some(entry) = find_term(&db, &normalized, lang, kind).await? else {
             record_lookup(&db, &normalized, None, lang, claims.as_ref()).await?;
+            let generation = match (generate, &claims) {
+                (false, _) => None,
+                (true, None) => Some(Outcome::NotRun(
+                    "Sign in to have missing terms generated".into(),
+                )),
+                (true, Some(claims)) => {
+                    let written = decoded_path_term(&ctx)?;
+                    let (_, now) = clock();
+                    let requested_by = format!("user:{}", claims.sub);
+                    Some(missing_term(&ctx.env, &db, written.trim(), lang, kind, &requested_by, &now).await?)
+                }
+            };
+            if let Some(Outcome::Published(entry)) = &generation {
+                let mut answer = with_related(&db, entry, lang).await?;
+                answer["cache_hit"] = json!(false);
+                let response = json_with_status(&json!({"success": true, "data": answer}), 201)?;
+                return Ok(mirubato_edge::rebuild_with_headers(
+                    response,
+                    &[("X-Generated", "true".to_string()), ("X-Cache", "MISS".to_string())],
+                )?);
+            }
             let suggested = suggestions(&db, &normalized, 5).await?;
+            let mut details = json!({"term": normalized, "normalized_term": normalized, "suggestions": suggested});
+            if let Some(outcome) = &generation {
+                details["generation"] = outcome.report();
+            }
             return json_with_status(
                 &json!({
                     "success": false,
                     "error": "Term not found",
                     "code": "NOT_FOUND",
-                    "details": {"term": normalized, "normalized_term": normalized, "suggestions": suggested},
+                    "details": details,
                 }),
                 404,
             );

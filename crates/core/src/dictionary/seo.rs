@@ -131,6 +131,18 @@ pub fn not_found_page(term: &str, lang: Lang, suggestions: &[String]) -> String 
     )
 }
 
+/// The languages a sitemap file covers: `sitemap.xml` every language, `sitemap-<lang>.xml`
+/// one (its canonical code only, so each sitemap has one address); anything else none.
+pub fn sitemap_langs(file: &str) -> Option<Vec<Lang>> {
+    if file == "sitemap.xml" {
+        return Some(Lang::ALL.to_vec());
+    }
+    let code = file.strip_prefix("sitemap-")?.strip_suffix(".xml")?;
+    Lang::from_tag(code)
+        .filter(|lang| lang.code() == code)
+        .map(|lang| vec![lang])
+}
+
 /// A sitemap of every term page in `langs`; `terms` are (normalised term, last change).
 pub fn sitemap(base_url: &str, langs: &[Lang], terms: &[(String, String)]) -> String {
     let base = base_url.trim_end_matches('/');
@@ -213,6 +225,23 @@ mod tests {
     use crate::dictionary::entry::QualityScore;
     use crate::dictionary::{Definition, TermType};
     use serde_json::json;
+
+    #[test]
+    fn sitemap_files_name_their_languages() {
+        assert_eq!(sitemap_langs("sitemap.xml"), Some(Lang::ALL.to_vec()));
+        assert_eq!(sitemap_langs("sitemap-fr.xml"), Some(vec![Lang::Fr]));
+        assert_eq!(sitemap_langs("sitemap-zh-TW.xml"), Some(vec![Lang::ZhTw]));
+        for file in [
+            "sitemap-zh-tw.xml",
+            "sitemap-xx.xml",
+            "sitemap-.xml",
+            "sitemap-fr",
+            "sitemap.txt",
+            "allegro",
+        ] {
+            assert_eq!(sitemap_langs(file), None, "{file}");
+        }
+    }
 
     fn entry(concise: &str) -> Entry {
         let definition = Definition {

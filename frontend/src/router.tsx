@@ -13,6 +13,7 @@ const Goals = lazy(() => import('./pages/Goals'))
 const Planning = lazy(() => import('./pages/Planning'))
 const Scorebook = lazy(() => import('./pages/Scorebook'))
 const Toolbox = lazy(() => import('./pages/Toolbox'))
+const Dictionary = lazy(() => import('./pages/Dictionary'))
 const Profile = lazy(() => import('./pages/Profile'))
 const Status = lazy(() => import('./pages/Status'))
 const SignIn = lazy(() => import('./pages/SignIn'))
@@ -34,6 +35,8 @@ export const router = createBrowserRouter([
       { path: 'planning', element: <Planning /> },
       { path: 'scorebook', element: <Scorebook /> },
       { path: 'toolbox', element: <Toolbox /> },
+      { path: 'toolbox/dictionary', element: <Dictionary /> },
+      { path: 'toolbox/dictionary/:term', element: <Dictionary /> },
       { path: 'profile', element: <Profile /> },
       { path: 'status', element: <Status /> },
       { path: 'signin', element: <SignIn /> },

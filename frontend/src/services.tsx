@@ -6,6 +6,7 @@ import { en } from './i18n/en'
 import type { Theme } from './generated/Theme'
 import { ApiClient } from './lib/api'
 import type { Doc, EntityType } from './lib/documents'
+import { RecordingUploader } from './lib/recordings'
 import { SessionStore, type Session } from './lib/session'
 import { LocalStore } from './lib/store'
 import { SyncEngine, type SyncState } from './lib/sync'
@@ -40,6 +41,8 @@ export interface Services {
   store: LocalStore
   /** Present while signed in. */
   engine: SyncEngine | null
+  /** Moves recordings made on this device to the server; present while signed in. */
+  uploader: RecordingUploader | null
   /** Start a session (after sign-in): local-only data is then pushed into the account. */
   signIn: (session: Session) => void
   /** End the session and forget the account's data on this device. */
@@ -67,6 +70,7 @@ export function ServicesProvider({ children }: { children: ReactNode }) {
     () => base.sessions.session(),
   )
   const [engine, setEngine] = useState<SyncEngine | null>(null)
+  const [uploader, setUploader] = useState<RecordingUploader | null>(null)
   const userId = session?.user.id ?? null
 
   useEffect(() => {
@@ -78,11 +82,20 @@ export function ServicesProvider({ children }: { children: ReactNode }) {
       userId,
       accessToken: () => base.sessions.tokens()?.accessToken ?? null,
     })
+    const audio = new RecordingUploader(base.store, base.api)
+    const upload = () => void audio.drain()
     setEngine(next)
-    void base.store.claim(userId).then(() => next.start())
+    setUploader(audio)
+    void base.store.claim(userId).then(async () => {
+      await next.start()
+      upload()
+    })
+    window.addEventListener('online', upload)
     return () => {
       next.stop()
+      window.removeEventListener('online', upload)
       setEngine(null)
+      setUploader(null)
     }
   }, [userId, base, config.syncUrl])
 
@@ -126,6 +139,7 @@ export function ServicesProvider({ children }: { children: ReactNode }) {
     () => ({
       ...base,
       engine,
+      uploader,
       signIn: (next) => base.sessions.set(next),
       signOut: async () => {
         try {
@@ -144,7 +158,7 @@ export function ServicesProvider({ children }: { children: ReactNode }) {
           return merged
         }),
     }),
-    [base, engine, preferences],
+    [base, engine, uploader, preferences],
   )
 
   const i18n = useMemo(

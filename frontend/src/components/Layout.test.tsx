@@ -25,6 +25,7 @@ const services: Services = {
   sessions,
   store: new LocalStore(new LocalDatabase('layout-test')),
   engine: null,
+  uploader: null,
   signIn: () => {},
   signOut: async () => {},
   preferences: { theme: 'auto', language: 'en' },

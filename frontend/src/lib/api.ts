@@ -28,6 +28,8 @@ export interface TokenStore {
 export interface RequestOptions {
   method?: string
   body?: unknown
+  /** Sent as is instead of a JSON `body` (audio uploads); set its `content-type` in `headers`. */
+  rawBody?: Blob
   headers?: Record<string, string>
   /** Send the access token (default true). */
   auth?: boolean
@@ -47,15 +49,26 @@ export class ApiClient {
   ) {}
 
   async request<T>(path: string, options: RequestOptions = {}): Promise<T> {
-    const response = await this.send(path, options)
-    if (response.status === 401 && options.auth !== false && this.store.tokens()) {
-      if (await this.refresh()) return this.parse<T>(await this.send(path, options))
-      this.store.expire()
-    }
-    return this.parse<T>(response)
+    return this.parse<T>(await this.authorized(path, options))
   }
 
-  private send(path: string, { method = 'GET', body, headers = {}, auth = true }: RequestOptions) {
+  /** A binary answer (recorded audio); errors come as `ApiRequestError` like JSON calls. */
+  async requestBlob(path: string, options: RequestOptions = {}): Promise<Blob> {
+    const response = await this.authorized(path, options)
+    if (!response.ok) return this.parse<never>(response)
+    return response.blob()
+  }
+
+  private async authorized(path: string, options: RequestOptions): Promise<Response> {
+    const response = await this.send(path, options)
+    if (response.status === 401 && options.auth !== false && this.store.tokens()) {
+      if (await this.refresh()) return this.send(path, options)
+      this.store.expire()
+    }
+    return response
+  }
+
+  private send(path: string, { method = 'GET', body, rawBody, headers = {}, auth = true }: RequestOptions) {
     const all: Record<string, string> = { accept: 'application/json', ...headers }
     if (body !== undefined) all['content-type'] = 'application/json'
     const tokens = this.store.tokens()
@@ -63,7 +76,7 @@ export class ApiClient {
     return this.fetchImpl(`${this.baseUrl.replace(/\/+$/, '')}${path}`, {
       method,
       headers: all,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: rawBody ?? (body === undefined ? undefined : JSON.stringify(body)),
     })
   }
 

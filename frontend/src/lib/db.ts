@@ -19,6 +19,21 @@ export interface OutboxItem {
   data: Doc
 }
 
+/** A recording made on this device that has not reached the server yet (the audio outbox). */
+export interface PendingRecording {
+  /** Local id, also the key; the server gives the recording its own id. */
+  id: string
+  audio: Blob
+  contentType: string
+  durationMs: number
+  entryId?: string
+  title?: string
+  peaks?: number[]
+  createdAt: string
+  /** The multipart upload in progress, kept so a later attempt resumes it. */
+  uploadId?: string
+}
+
 export interface MetaRow {
   key: string
   value: string
@@ -29,6 +44,7 @@ export class LocalDatabase extends Dexie {
   documents!: Table<StoredDocument, [EntityType, string]>
   outbox!: Table<OutboxItem, number>
   meta!: Table<MetaRow, string>
+  recordings!: Table<PendingRecording, string>
 
   constructor(name = 'mirubato') {
     super(name)
@@ -37,5 +53,6 @@ export class LocalDatabase extends Dexie {
       outbox: '++seq, [type+id]',
       meta: 'key',
     })
+    this.version(2).stores({ recordings: 'id, entryId' })
   }
 }

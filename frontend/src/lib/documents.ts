@@ -11,10 +11,17 @@ export const ENTITY_TYPES = [
   'repertoire_item',
   'user_preferences',
 ] as const
-export type EntityType = (typeof ENTITY_TYPES)[number]
+
+/** Documents only the server writes (a device uploads the audio, the api makes the document). */
+export const SERVER_WRITTEN_TYPES = ['recording'] as const
+
+export type EntityType = (typeof ENTITY_TYPES)[number] | (typeof SERVER_WRITTEN_TYPES)[number]
+
+/** Every type a pull or a `DOCUMENTS_SYNC` frame may carry. */
+export const PULLED_TYPES: readonly EntityType[] = [...ENTITY_TYPES, ...SERVER_WRITTEN_TYPES]
 
 /** Types a device may push through `/api/sync/push` (preferences go through their own route). */
-export type PushableType = Exclude<EntityType, 'user_preferences'>
+export type PushableType = Exclude<EntityType, 'user_preferences' | 'recording'>
 
 /** `changes.<list>` of a push, and the list of the same name in a pull answer. */
 export const LIST_OF: Record<EntityType, string> = {
@@ -25,6 +32,7 @@ export const LIST_OF: Record<EntityType, string> = {
   plan_template: 'planTemplates',
   repertoire_item: 'repertoireItems',
   user_preferences: 'userPreferences',
+  recording: 'recordings',
 }
 
 /** A synced document as stored: free-form JSON with an id and a clock. */

@@ -155,7 +155,7 @@ export class LocalStore {
    * so it can never be pushed into the wrong account.
    */
   async claim(userId: string): Promise<void> {
-    await this.db.transaction('rw', this.db.documents, this.db.outbox, this.db.meta, async () => {
+    await this.db.transaction('rw', [this.db.documents, this.db.outbox, this.db.meta, this.db.recordings], async () => {
       const owner = await this.db.meta.get(OWNER_KEY)
       if (owner && owner.value !== userId) await this.forget()
       await this.db.meta.put({ key: OWNER_KEY, value: userId })
@@ -164,12 +164,13 @@ export class LocalStore {
 
   /** Forget the signed-in user's data on this device (sign-out, account deletion). */
   async clear(): Promise<void> {
-    await this.db.transaction('rw', this.db.documents, this.db.outbox, this.db.meta, () => this.forget())
+    await this.db.transaction('rw', [this.db.documents, this.db.outbox, this.db.meta, this.db.recordings], () => this.forget())
   }
 
   private async forget() {
     await this.db.documents.clear()
     await this.db.outbox.clear()
+    await this.db.recordings.clear()
     await this.db.meta.bulkDelete([CURSOR_KEY, OWNER_KEY])
   }
 }

@@ -2,7 +2,7 @@ import type { ClientFrame } from '../generated/ClientFrame'
 import type { ServerFrame } from '../generated/ServerFrame'
 import type { JsonValue } from '../generated/serde_json/JsonValue'
 import type { ApiClient } from './api'
-import { ENTITY_TYPES, LIST_OF, isTombstone, type EntityType } from './documents'
+import { LIST_OF, PULLED_TYPES, isTombstone, type EntityType } from './documents'
 import type { OutboxItem } from './db'
 import type { LocalStore, RemoteDocument } from './store'
 
@@ -69,7 +69,7 @@ export function documentsOfFrame(frame: ServerFrame): RemoteDocument[] {
     case 'REPERTOIRE_BULK_SYNC':
       return docs('repertoire_item', frame.pieces, frame.lastSeq)
     case 'DOCUMENTS_SYNC':
-      return ENTITY_TYPES.includes(frame.entityType as EntityType)
+      return PULLED_TYPES.includes(frame.entityType as EntityType)
         ? docs(frame.entityType as EntityType, frame.documents, frame.lastSeq)
         : []
     case 'ENTRY_UPDATED':
@@ -265,7 +265,7 @@ export class SyncEngine {
     for (;;) {
       const answer = await api.request<PullAnswer>('/api/sync/pull', { method: 'POST', body: { since } })
       const documents: RemoteDocument[] = []
-      for (const type of ENTITY_TYPES) {
+      for (const type of PULLED_TYPES) {
         const list = answer[LIST_OF[type]]
         if (Array.isArray(list)) for (const data of list) documents.push({ type, data })
       }

@@ -1,12 +1,52 @@
+import { useLiveQuery } from 'dexie-react-hooks'
 import { useState } from 'react'
 import { EntryForm } from '../components/logbook/EntryForm'
 import { PracticeTimer } from '../components/logbook/PracticeTimer'
 import { Page } from '../components/Page'
+import type { Take } from '../components/recording/Recorder'
+import { RecordingPlayer } from '../components/recording/RecordingPlayer'
 import { useI18n } from '../i18n'
+import type { PendingRecording } from '../lib/db'
+import type { Doc } from '../lib/documents'
+import { newId } from '../lib/ids'
 import { asEntries, formatMinutes, groupByDay, pieceLabel, type Entry } from '../lib/reports'
-import { useDocuments, useSave } from '../services'
+import { useDocuments, useSave, useServices } from '../services'
 
-function EntryCard({ entry, onEdit }: { entry: Entry; onEdit: () => void }) {
+function peaksOf(doc: Doc): number[] {
+  return Array.isArray(doc.peaks) ? doc.peaks.filter((peak): peak is number => typeof peak === 'number') : []
+}
+
+/** The entry's recordings: uploaded ones (synced documents) and those still on this device. */
+function EntryRecordings({ uploaded, local }: { uploaded: Doc[]; local: PendingRecording[] }) {
+  const { api } = useServices()
+  return (
+    <>
+      {uploaded.map((doc) => (
+        <RecordingPlayer
+          key={doc.id}
+          durationMs={Number(doc.durationMs) || 0}
+          peaks={peaksOf(doc)}
+          load={() => api.requestBlob(`/api/recordings/${encodeURIComponent(doc.id)}/audio`)}
+        />
+      ))}
+      {local.map((item) => (
+        <RecordingPlayer key={item.id} durationMs={item.durationMs} peaks={item.peaks ?? []} load={() => Promise.resolve(item.audio)} pending />
+      ))}
+    </>
+  )
+}
+
+function EntryCard({
+  entry,
+  onEdit,
+  recordings,
+  localRecordings,
+}: {
+  entry: Entry
+  onEdit: () => void
+  recordings: Doc[]
+  localRecordings: PendingRecording[]
+}) {
   const { t } = useI18n()
   const { remove } = useSave()
   const time = new Date(entry.timestamp).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
@@ -43,6 +83,7 @@ function EntryCard({ entry, onEdit }: { entry: Entry; onEdit: () => void }) {
           ))}
         </p>
       )}
+      <EntryRecordings uploaded={recordings} local={localRecordings} />
     </li>
   )
 }
@@ -50,15 +91,35 @@ function EntryCard({ entry, onEdit }: { entry: Entry; onEdit: () => void }) {
 export default function Logbook() {
   const { t } = useI18n()
   const docs = useDocuments('logbook_entry')
+  const recordings = useDocuments('recording') ?? []
+  const { store, uploader } = useServices()
+  const localRecordings = useLiveQuery(() => store.db.recordings.toArray(), [store]) ?? []
   const { save } = useSave()
   const [editing, setEditing] = useState<Entry | null>(null)
   const [timerMinutes, setTimerMinutes] = useState<number | undefined>()
+  const [take, setTake] = useState<Take | null>(null)
   const groups = groupByDay(asEntries(docs))
+
+  /** The take joins the audio outbox, attached to the entry just saved. */
+  async function attachTake(entryId: string) {
+    if (!take) return
+    await store.db.recordings.add({ id: newId('recording'), ...take, entryId, createdAt: new Date().toISOString() })
+    setTake(null)
+    void uploader?.drain()
+  }
 
   return (
     <Page title={t('logbook.title')}>
       <div className="mt-6 space-y-6">
-        <PracticeTimer onFinish={setTimerMinutes} />
+        <PracticeTimer onFinish={setTimerMinutes} onTake={setTake} />
+        {take && (
+          <p role="status" className="card flex flex-wrap items-center gap-2 text-sm">
+            {t('recording.attached', { seconds: Math.round(take.durationMs / 1000) })}
+            <button type="button" className="btn-quiet ml-auto" onClick={() => setTake(null)}>
+              {t('recording.discard')}
+            </button>
+          </p>
+        )}
         {editing ? (
           <EntryForm
             key={editing.id}
@@ -78,6 +139,7 @@ export default function Logbook() {
               duration={timerMinutes}
               onSave={async (entry) => {
                 await save('logbook_entry', entry)
+                await attachTake(entry.id)
                 setTimerMinutes(undefined)
               }}
             />
@@ -105,7 +167,13 @@ export default function Logbook() {
                 </h3>
                 <ul className="mt-2 space-y-2">
                   {group.entries.map((entry) => (
-                    <EntryCard key={entry.id} entry={entry} onEdit={() => setEditing(entry)} />
+                    <EntryCard
+                      key={entry.id}
+                      entry={entry}
+                      onEdit={() => setEditing(entry)}
+                      recordings={recordings.filter((doc) => doc.entryId === entry.id)}
+                      localRecordings={localRecordings.filter((item) => item.entryId === entry.id)}
+                    />
                   ))}
                 </ul>
               </section>

@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from 'react'
+import { Link } from 'react-router'
 import { Page } from '../components/Page'
 import { useI18n } from '../i18n'
 import { CIRCLE, neighbours } from '../lib/circle'
@@ -184,6 +185,11 @@ export default function Toolbox() {
   const { t } = useI18n()
   return (
     <Page title={t('toolbox.title')}>
+      <p className="mt-2">
+        <Link to="/toolbox/dictionary" className="underline">
+          {t('dictionary.title')}
+        </Link>
+      </p>
       <div className="mt-6 grid gap-6 md:grid-cols-2">
         <MetronomeTool />
         <CounterTool />

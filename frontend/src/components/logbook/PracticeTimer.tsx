@@ -1,10 +1,13 @@
 import { useEffect, useState } from 'react'
 import { useI18n } from '../../i18n'
+import { Recorder, type Take } from '../recording/Recorder'
 import { IDLE, elapsedMs, formatClock, pauseTimer, readTimer, startTimer, timerMinutes, writeTimer, type TimerState } from '../../lib/timer'
 
 /** The timer lives in localStorage, so a reload or a closed tab does not lose a session. */
-export function PracticeTimer({ onFinish }: { onFinish: (minutes: number) => void }) {
+export function PracticeTimer({ onFinish, onTake }: { onFinish: (minutes: number) => void; onTake: (take: Take) => void }) {
   const { t } = useI18n()
+  // Finishing the timer also ends a recording in progress.
+  const [finished, setFinished] = useState(0)
   const [state, setState] = useState<TimerState>(() => readTimer(localStorage))
   const [now, setNow] = useState(() => Date.now())
 
@@ -31,6 +34,7 @@ export function PracticeTimer({ onFinish }: { onFinish: (minutes: number) => voi
         {formatClock(elapsedMs(state, now))}
       </output>
       <div className="ml-auto flex flex-wrap gap-2">
+        <Recorder onTake={onTake} stopSignal={finished} />
         {!running && (
           <button type="button" className="btn-quiet" onClick={() => update(startTimer(state, Date.now()))}>
             {started ? t('timer.resume') : t('timer.start')}
@@ -48,6 +52,7 @@ export function PracticeTimer({ onFinish }: { onFinish: (minutes: number) => voi
               className="btn-quiet"
               onClick={() => {
                 onFinish(timerMinutes(state, Date.now()))
+                setFinished((count) => count + 1)
                 update(IDLE)
               }}
             >

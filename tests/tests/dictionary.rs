@@ -275,6 +275,8 @@ async fn search_filters_sorts_and_pages() {
         "-",
         "%00",
         "a\"b*c",
+        "1812",
+        "2.5",
     ] {
         let (status, answer) = get(&format!("/api/v1/search?q={}", percent(hostile))).await;
         assert_eq!(status, 200, "{hostile:?}: {answer}");

@@ -133,26 +133,15 @@ impl LookupQuery {
     }
 }
 
+/// The query string as `T`: values are text, parsed into numbers and enums only where the
+/// parameter's type says so (`q=1812` stays a search for "1812").
 pub fn query_params<T: serde::de::DeserializeOwned>(ctx: &RequestContext) -> Result<T, ApiError> {
     let url = ctx
         .req
         .url()
         .map_err(|_| ApiError::validation("Invalid URL"))?;
-    let pairs: serde_json::Map<String, Value> = url
-        .query_pairs()
-        .map(|(key, value)| (key.into_owned(), coerce(&value)))
-        .collect();
-    serde_json::from_value(Value::Object(pairs))
+    serde_urlencoded::from_str(url.query().unwrap_or_default())
         .map_err(|err| ApiError::validation(format!("Invalid query parameters: {err}")))
-}
-
-/// Query values are text; numbers are given to the parameter types as numbers.
-fn coerce(value: &str) -> Value {
-    value
-        .parse::<u64>()
-        .map(Value::from)
-        .or_else(|_| value.parse::<f64>().map(Value::from))
-        .unwrap_or_else(|_| Value::String(value.to_string()))
 }
 
 /// `GET /api/v1/terms/{term}`

@@ -1,10 +1,10 @@
 import { expect, type APIRequestContext, type Page } from '@playwright/test'
 
 /** `/config.json` of the stack under test. */
-export async function appConfig(request: APIRequestContext, baseURL: string): Promise<{ apiUrl: string }> {
+export async function appConfig(request: APIRequestContext, baseURL: string): Promise<{ apiUrl: string; scoresUrl: string }> {
   const response = await request.get(new URL('/config.json', baseURL).toString())
   expect(response.ok()).toBe(true)
-  return (await response.json()) as { apiUrl: string }
+  return (await response.json()) as { apiUrl: string; scoresUrl: string }
 }
 
 export function uniqueEmail(tag: string): string {

@@ -20,7 +20,17 @@ function respond(body: unknown, status = 200): FetchLike {
 
 describe('parseConfig', () => {
   it('accepts a complete config and keeps only the known fields', () => {
-    expect(parseConfig({ ...GOOD, extra: 1 })).toEqual(GOOD)
+    expect(parseConfig({ ...GOOD, extra: 1 })).toEqual({ ...GOOD, googleClientId: null })
+  })
+
+  it('reads the Google client id; absent, null or blank means no Google button', () => {
+    expect(parseConfig({ ...GOOD, googleClientId: ' 123.apps.googleusercontent.com ' }).googleClientId).toBe(
+      '123.apps.googleusercontent.com',
+    )
+    for (const none of [undefined, null, '', '   ']) {
+      expect(parseConfig({ ...GOOD, googleClientId: none }).googleClientId).toBeNull()
+    }
+    expect(() => parseConfig({ ...GOOD, googleClientId: 42 })).toThrow('Invalid /config.json: not a string: googleClientId')
   })
 
   it('names a missing field', () => {
@@ -49,7 +59,7 @@ describe('loadConfig', () => {
       seen.push(url)
       return respond(GOOD)(url, init)
     }
-    await expect(loadConfig(fetchImpl)).resolves.toEqual(GOOD)
+    await expect(loadConfig(fetchImpl)).resolves.toEqual({ ...GOOD, googleClientId: null })
     expect(seen).toEqual(['/config.json'])
   })
 

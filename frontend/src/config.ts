@@ -10,6 +10,8 @@ export interface AppConfig {
   syncUrl: string
   environment: string
   version: string
+  /** Google OAuth client id for the sign-in button; `null` when this deployment has none. */
+  googleClientId: string | null
 }
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>
@@ -22,6 +24,9 @@ export const CONFIG_FIELDS = [
   'environment',
   'version',
 ] as const satisfies readonly (keyof AppConfig)[]
+
+/** Fields a deployment may leave out or empty. */
+const OPTIONAL_FIELDS = ['googleClientId'] as const satisfies readonly (keyof AppConfig)[]
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -44,7 +49,11 @@ export function parseConfig(json: unknown): AppConfig {
       `Invalid /config.json: missing or empty field${bad.length > 1 ? 's' : ''}: ${bad.join(', ')}`,
     )
   }
-  const config = {} as AppConfig
+  const badOptional = OPTIONAL_FIELDS.filter((field) => record[field] !== undefined && record[field] !== null && typeof record[field] !== 'string')
+  if (badOptional.length > 0) {
+    throw new ConfigError(`Invalid /config.json: not a string: ${badOptional.join(', ')}`)
+  }
+  const config = { googleClientId: (record.googleClientId as string | null | undefined)?.trim() || null } as AppConfig
   for (const field of CONFIG_FIELDS) config[field] = record[field] as string
   return config
 }

@@ -149,6 +149,7 @@ describe('healthTarget', () => {
     syncUrl: 'wss://sync.example/ws',
     environment: 'production',
     version: '1.0.0',
+    googleClientId: null,
   }
   it('uses config URLs and the derived sync base', () => {
     expect(healthTarget('frontend', config)).toBe('')

@@ -12,6 +12,7 @@ const PieceDetail = lazy(() => import('./pages/PieceDetail'))
 const Goals = lazy(() => import('./pages/Goals'))
 const Planning = lazy(() => import('./pages/Planning'))
 const Scorebook = lazy(() => import('./pages/Scorebook'))
+const ScoreDetail = lazy(() => import('./pages/ScoreDetail'))
 const Toolbox = lazy(() => import('./pages/Toolbox'))
 const Dictionary = lazy(() => import('./pages/Dictionary'))
 const Profile = lazy(() => import('./pages/Profile'))
@@ -34,6 +35,7 @@ export const router = createBrowserRouter([
       { path: 'goals', element: <Goals /> },
       { path: 'planning', element: <Planning /> },
       { path: 'scorebook', element: <Scorebook /> },
+      { path: 'scorebook/:id', element: <ScoreDetail /> },
       { path: 'toolbox', element: <Toolbox /> },
       { path: 'toolbox/dictionary', element: <Dictionary /> },
       { path: 'toolbox/dictionary/:term', element: <Dictionary /> },

@@ -37,6 +37,8 @@ function readPreferences(): LocalPreferences {
 
 export interface Services {
   api: ApiClient
+  /** The scores worker, with the same session as `api`. */
+  scores: ApiClient
   sessions: SessionStore
   store: LocalStore
   /** Present while signed in. */
@@ -62,8 +64,9 @@ export function ServicesProvider({ children }: { children: ReactNode }) {
   const config = useConfig()
   const base = useMemo(() => {
     const sessions = new SessionStore(localStorage)
-    return { sessions, store: new LocalStore(), api: new ApiClient(config.apiUrl, sessions) }
-  }, [config.apiUrl])
+    const api = new ApiClient(config.apiUrl, sessions)
+    return { sessions, store: new LocalStore(), api, scores: api.forService(config.scoresUrl) }
+  }, [config.apiUrl, config.scoresUrl])
   const session = useSyncExternalStore(
     (listener) => base.sessions.subscribe(listener),
     () => base.sessions.session(),

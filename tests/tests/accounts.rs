@@ -493,6 +493,64 @@ async fn preferences_are_validated_and_replaced_whole() {
 }
 
 #[tokio::test]
+async fn the_display_name_is_trimmed_validated_and_kept() {
+    let session = sign_in(shared(), &unique_email("renamed")).await;
+    let auth = session.bearer();
+    let patch = |auth: Option<String>, body: Value| async move {
+        let mut request = client().patch(format!("{}/api/user/me", api())).json(&body);
+        if let Some(auth) = auth {
+            request = request.header("Authorization", auth);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json::<Value>().await.unwrap())
+    };
+
+    let (status, user) = patch(
+        Some(auth.clone()),
+        json!({"displayName": "  Clara Schumann  "}),
+    )
+    .await;
+    assert_eq!(status, 200, "{user}");
+    assert_eq!(user["displayName"], "Clara Schumann");
+    assert_eq!(user["id"], session.user["id"]);
+    let (status, me) = get_with("/api/user/me", &auth).await;
+    assert_eq!(
+        (status, &me["displayName"]),
+        (200, &json!("Clara Schumann"))
+    );
+
+    for bad in [
+        json!({"displayName": "   "}),
+        json!({"displayName": ""}),
+        json!({"displayName": "x".repeat(101)}),
+        json!({"displayName": 42}),
+        json!({"displayName": "Ada", "role": "admin"}),
+        json!({}),
+    ] {
+        let (status, body) = patch(Some(auth.clone()), bad.clone()).await;
+        assert_eq!(status, 400, "{bad}: {body}");
+        assert_eq!(body["success"], false);
+        assert_eq!(body["code"], "VALIDATION_ERROR", "{body}");
+    }
+    let (status, body) = patch(None, json!({"displayName": "Nobody"})).await;
+    assert_eq!((status, body["code"].as_str()), (401, Some("UNAUTHORIZED")));
+    assert_eq!(
+        get_with("/api/user/me", &auth).await.1["displayName"],
+        "Clara Schumann",
+        "refused changes changed nothing"
+    );
+
+    // 100 characters is allowed, counted as characters rather than bytes.
+    let longest = "ü".repeat(100);
+    let (status, user) = patch(Some(auth.clone()), json!({"displayName": longest})).await;
+    assert_eq!(
+        (status, user["displayName"].as_str()),
+        (200, Some(longest.as_str()))
+    );
+}
+
+#[tokio::test]
 async fn deleting_the_account_removes_its_data_and_revokes_its_tokens() {
     let stack = shared();
     let email = unique_email("leaver");

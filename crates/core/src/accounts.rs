@@ -37,6 +37,37 @@ pub struct RefreshRequest {
     pub refresh_token: Option<String>,
 }
 
+/// Longest display name, counted in characters after trimming.
+pub const MAX_DISPLAY_NAME_CHARS: usize = 100;
+
+/// Body of `PATCH /api/user/me`: the account's display name.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateProfileRequest {
+    /// 1 to 100 characters once surrounding whitespace is removed.
+    #[validate(custom(function = "display_name_length"))]
+    pub display_name: String,
+}
+
+impl UpdateProfileRequest {
+    /// The name as it is stored: without surrounding whitespace.
+    pub fn trimmed_display_name(&self) -> &str {
+        self.display_name.trim()
+    }
+}
+
+fn display_name_length(name: &str) -> Result<(), validator::ValidationError> {
+    let chars = name.trim().chars().count();
+    if (1..=MAX_DISPLAY_NAME_CHARS).contains(&chars) {
+        Ok(())
+    } else {
+        let mut error = validator::ValidationError::new("length");
+        error.message =
+            Some(format!("must be 1 to {MAX_DISPLAY_NAME_CHARS} characters after trimming").into());
+        Err(error)
+    }
+}
+
 /// A successful sign-in.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -138,5 +169,29 @@ mod tests {
                 .is_err()
         );
         assert!(parse_json::<RefreshRequest>(b"{}", MAX_JSON_BODY).is_ok());
+    }
+
+    #[test]
+    fn display_names_are_trimmed_and_between_1_and_100_characters() {
+        use crate::input::{MAX_JSON_BODY, parse_json};
+        let parse =
+            |body: String| parse_json::<UpdateProfileRequest>(body.as_bytes(), MAX_JSON_BODY);
+        let named = parse(r#"{"displayName":"  Clara Schumann \n"}"#.into()).unwrap();
+        assert_eq!(named.trimmed_display_name(), "Clara Schumann");
+        // 100 characters (not bytes) is the limit: multi-byte names count by character.
+        let longest = "é".repeat(100);
+        let longest_body = format!(r#"{{"displayName":" {longest} "}}"#);
+        assert_eq!(parse(longest_body).unwrap().trimmed_display_name(), longest);
+        for body in [
+            r#"{"displayName":""}"#.to_string(),
+            r#"{"displayName":"   \t "}"#.to_string(),
+            format!(r#"{{"displayName":"{}"}}"#, "a".repeat(101)),
+            r#"{"displayName":null}"#.to_string(),
+            r#"{}"#.to_string(),
+            r#"{"displayName":"Ada","email":"x@y.z"}"#.to_string(),
+        ] {
+            let error = parse(body.clone()).expect_err(&body);
+            assert_eq!(error.status(), 400, "{body}");
+        }
     }
 }

@@ -20,8 +20,10 @@ function memoryStorage() {
 }
 
 const sessions = new SessionStore(memoryStorage())
+const api = new ApiClient('http://api', sessions)
 const services: Services = {
-  api: new ApiClient('http://api', sessions),
+  api,
+  scores: api.forService('http://scores'),
   sessions,
   store: new LocalStore(new LocalDatabase('layout-test')),
   engine: null,
@@ -39,6 +41,7 @@ const config = {
   syncUrl: 'ws://sync/ws',
   environment: 'test',
   version: '9.9.9',
+  googleClientId: null,
 }
 
 function render(path: string) {

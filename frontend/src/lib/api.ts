@@ -30,6 +30,8 @@ export interface RequestOptions {
   body?: unknown
   /** Sent as is instead of a JSON `body` (audio uploads); set its `content-type` in `headers`. */
   rawBody?: Blob
+  /** A multipart form (file imports); the browser sets its `content-type` with the boundary. */
+  form?: FormData
   headers?: Record<string, string>
   /** Send the access token (default true). */
   auth?: boolean
@@ -41,6 +43,8 @@ export interface RequestOptions {
  */
 export class ApiClient {
   private refreshing: Promise<boolean> | null = null
+  /** Whose `/api/auth/refresh` renews the session: this client, or the api client it was made from. */
+  private sessionAuthority: ApiClient = this
 
   constructor(
     private readonly baseUrl: string,
@@ -48,11 +52,18 @@ export class ApiClient {
     private readonly fetchImpl: FetchLike = (input, init) => fetch(input, init),
   ) {}
 
+  /** A client for another worker (scores) with the same session, renewed through this one. */
+  forService(baseUrl: string): ApiClient {
+    const client = new ApiClient(baseUrl, this.store, this.fetchImpl)
+    client.sessionAuthority = this
+    return client
+  }
+
   async request<T>(path: string, options: RequestOptions = {}): Promise<T> {
     return this.parse<T>(await this.authorized(path, options))
   }
 
-  /** A binary answer (recorded audio); errors come as `ApiRequestError` like JSON calls. */
+  /** A binary answer (recorded audio, score files); errors come as `ApiRequestError` like JSON calls. */
   async requestBlob(path: string, options: RequestOptions = {}): Promise<Blob> {
     const response = await this.authorized(path, options)
     if (!response.ok) return this.parse<never>(response)
@@ -62,13 +73,13 @@ export class ApiClient {
   private async authorized(path: string, options: RequestOptions): Promise<Response> {
     const response = await this.send(path, options)
     if (response.status === 401 && options.auth !== false && this.store.tokens()) {
-      if (await this.refresh()) return this.send(path, options)
+      if (await this.sessionAuthority.refresh()) return this.send(path, options)
       this.store.expire()
     }
     return response
   }
 
-  private send(path: string, { method = 'GET', body, rawBody, headers = {}, auth = true }: RequestOptions) {
+  private send(path: string, { method = 'GET', body, rawBody, form, headers = {}, auth = true }: RequestOptions) {
     const all: Record<string, string> = { accept: 'application/json', ...headers }
     if (body !== undefined) all['content-type'] = 'application/json'
     const tokens = this.store.tokens()
@@ -76,7 +87,7 @@ export class ApiClient {
     return this.fetchImpl(`${this.baseUrl.replace(/\/+$/, '')}${path}`, {
       method,
       headers: all,
-      body: rawBody ?? (body === undefined ? undefined : JSON.stringify(body)),
+      body: rawBody ?? form ?? (body === undefined ? undefined : JSON.stringify(body)),
     })
   }
 

@@ -32,6 +32,8 @@ export interface PendingRecording {
   createdAt: string
   /** The multipart upload in progress, kept so a later attempt resumes it. */
   uploadId?: string
+  /** Set when the server refused the upload for good: it is not retried, the user may discard it. */
+  failure?: { status: number; message: string }
 }
 
 export interface MetaRow {

@@ -2,7 +2,14 @@ import 'fake-indexeddb/auto'
 import { describe, expect, it } from 'vitest'
 import { ApiRequestError, type RequestOptions } from './api'
 import { LocalDatabase, type PendingRecording } from './db'
-import { RecordingUploader, SINGLE_UPLOAD_LIMIT, recordingMimeType, uploadRecording, type UploadApi } from './recordings'
+import {
+  RecordingUploader,
+  SINGLE_UPLOAD_LIMIT,
+  isPermanentRefusal,
+  recordingMimeType,
+  uploadRecording,
+  type UploadApi,
+} from './recordings'
 import { LocalStore } from './store'
 
 interface Call {
@@ -128,6 +135,38 @@ describe('RecordingUploader', () => {
     await uploader.drain()
     expect(await store.db.recordings.count()).toBe(0)
     expect((await store.list('recording')).map((doc) => doc.id).sort()).toEqual(['rec_10_3', 'rec_10_4'])
+  })
+})
+
+describe('refused uploads', () => {
+  it('counts a 4xx as final except 401, 408 and 429; server faults and network errors pass', () => {
+    const refusal = (status: number) => new ApiRequestError('x', status, 'X')
+    expect([400, 403, 404, 413, 415, 422].map((status) => isPermanentRefusal(refusal(status)))).toEqual([true, true, true, true, true, true])
+    expect([401, 408, 429, 500, 502, 503].map((status) => isPermanentRefusal(refusal(status)))).toEqual([false, false, false, false, false, false])
+    expect(isPermanentRefusal(new TypeError('Failed to fetch'))).toBe(false)
+  })
+
+  it('marks a recording the server refuses for good as failed and stops sending it; a busy server is retried', async () => {
+    const store = new LocalStore(new LocalDatabase(`refused-${Math.random()}`))
+    await store.db.recordings.bulkAdd([
+      pending(10, { id: 'too_big', createdAt: '2026-11-23T01:00:00.000Z' }),
+      pending(20, { id: 'busy', createdAt: '2026-11-23T02:00:00.000Z' }),
+    ])
+    const api = fakeApi(({ options }) => {
+      if (options.rawBody?.size === 10) throw new ApiRequestError('Recording storage quota exceeded', 413, 'PAYLOAD_TOO_LARGE')
+      throw new ApiRequestError('Too many requests', 429, 'RATE_LIMITED')
+    })
+    const uploader = new RecordingUploader(store, api)
+    await uploader.drain()
+    expect(await store.db.recordings.get('too_big')).toMatchObject({
+      failure: { status: 413, message: 'Recording storage quota exceeded' },
+    })
+    expect((await store.db.recordings.get('busy'))?.failure).toBeUndefined()
+    expect(api.calls).toHaveLength(2)
+
+    await uploader.drain()
+    expect(api.calls.map((call) => call.options.rawBody?.size)).toEqual([10, 20, 20])
+    expect(await store.db.recordings.count()).toBe(2)
   })
 })
 

@@ -36,6 +36,20 @@ function singleUploadQuery(item: PendingRecording): string {
   return query.toString()
 }
 
+/**
+ * A refusal that sending again cannot change (413 over quota, 415 wrong type, 400…): any 4xx
+ * except 408 (timed out) and 429 (rate limited), which pass, and 401, which is the session's
+ * problem, not the recording's (the client refreshes it or ends the session).
+ */
+export function isPermanentRefusal(error: unknown): error is ApiRequestError {
+  return (
+    error instanceof ApiRequestError &&
+    error.status >= 400 &&
+    error.status < 500 &&
+    ![401, 408, 429].includes(error.status)
+  )
+}
+
 /** An upload the server no longer knows (aborted after 24 h, or finished elsewhere) starts over. */
 function isGone(error: unknown): boolean {
   return error instanceof ApiRequestError && error.status === 404
@@ -96,7 +110,8 @@ export async function uploadRecording(item: PendingRecording, api: UploadApi, pr
 /**
  * The audio outbox: recordings wait in IndexedDB until they are uploaded, oldest first; each
  * uploaded one becomes a `recording` document at once (the pull would bring it too).
- * One that fails stays for the next round (coming online, a new recording, the next start).
+ * One that fails stays for the next round (coming online, a new recording, the next start);
+ * one the server refuses for good is marked failed and waits for the user to discard it.
  */
 export class RecordingUploader {
   private running: Promise<void> | null = null
@@ -120,13 +135,18 @@ export class RecordingUploader {
         await db.recordings.update(id, { uploadId })
       },
     }
-    const pending = (await db.recordings.toArray()).sort((a, b) => a.createdAt.localeCompare(b.createdAt))
+    const pending = (await db.recordings.toArray())
+      .filter((item) => !item.failure)
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt))
     for (const item of pending) {
       let doc: Doc
       try {
         doc = await uploadRecording(item, this.api, progress)
-      } catch {
-        // Offline, over quota or refused: the audio stays on the device for the next round.
+      } catch (error) {
+        if (isPermanentRefusal(error)) {
+          await db.recordings.update(item.id, { failure: { status: error.status, message: error.message } })
+        }
+        // Otherwise (offline, a server fault) the audio stays on the device for the next round.
         continue
       }
       await this.store.applyRemote([{ type: 'recording', data: doc }])

@@ -18,7 +18,7 @@ function peaksOf(doc: Doc): number[] {
 
 /** The entry's recordings: uploaded ones (synced documents) and those still on this device. */
 function EntryRecordings({ uploaded, local }: { uploaded: Doc[]; local: PendingRecording[] }) {
-  const { api } = useServices()
+  const { api, store } = useServices()
   return (
     <>
       {uploaded.map((doc) => (
@@ -30,7 +30,15 @@ function EntryRecordings({ uploaded, local }: { uploaded: Doc[]; local: PendingR
         />
       ))}
       {local.map((item) => (
-        <RecordingPlayer key={item.id} durationMs={item.durationMs} peaks={item.peaks ?? []} load={() => Promise.resolve(item.audio)} pending />
+        <RecordingPlayer
+          key={item.id}
+          durationMs={item.durationMs}
+          peaks={item.peaks ?? []}
+          load={() => Promise.resolve(item.audio)}
+          pending
+          refused={item.failure?.message}
+          onDiscard={() => void store.db.recordings.delete(item.id)}
+        />
       ))}
     </>
   )

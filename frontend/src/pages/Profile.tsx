@@ -1,6 +1,8 @@
-import { useRef, useState } from 'react'
+import { useRef, useState, type FormEvent } from 'react'
 import { Link } from 'react-router'
 import { Page } from '../components/Page'
+import { errorMessage } from '../config'
+import type { User } from '../generated/User'
 import type { UserPreferences } from '../generated/UserPreferences'
 import { LANGUAGES, LANGUAGE_NAMES, useI18n, type Language } from '../i18n'
 import { localDay } from '../lib/reports'
@@ -24,6 +26,8 @@ export default function Profile() {
   const file = useRef<HTMLInputElement>(null)
   const [message, setMessage] = useState<string | null>(null)
   const [instrument, setInstrument] = useState(() => localStorage.getItem('mirubato.instrument') ?? '')
+  const [displayName, setDisplayName] = useState(() => session?.user.displayName ?? '')
+  const [nameMessage, setNameMessage] = useState<string | null>(null)
 
   /** Preferences are a synced document on the server; locally they apply at once. */
   async function updatePreferences(next: { theme?: Theme; language?: Language; primaryInstrument?: string }) {
@@ -38,6 +42,18 @@ export default function Profile() {
       await api.request('/api/user/preferences', { method: 'PUT', body })
     } catch {
       // Offline: the local choice stands and is sent with the next change.
+    }
+  }
+
+  async function saveDisplayName(event: FormEvent) {
+    event.preventDefault()
+    if (!session) return
+    try {
+      const user = await api.request<User>('/api/user/me', { method: 'PATCH', body: { displayName: displayName.trim() } })
+      services.sessions.set({ ...session, user: { ...session.user, displayName: user.displayName } })
+      setNameMessage(t('profile.nameSaved'))
+    } catch (err) {
+      setNameMessage(t('profile.nameFailed', { reason: errorMessage(err) }))
     }
   }
 
@@ -75,6 +91,28 @@ export default function Profile() {
             <button type="button" className="btn-quiet" onClick={() => void signOut()}>
               {t('auth.signOut')}
             </button>
+            <form onSubmit={saveDisplayName} className="flex w-full flex-wrap items-end gap-2" aria-label={t('profile.displayName')}>
+              <label className="label grow">
+                {t('profile.displayName')}
+                <input
+                  className="field"
+                  required
+                  maxLength={100}
+                  pattern=".*\S.*"
+                  autoComplete="name"
+                  value={displayName}
+                  onChange={(e) => setDisplayName(e.target.value)}
+                />
+              </label>
+              <button type="submit" className="btn">
+                {t('common.save')}
+              </button>
+            </form>
+            {nameMessage && (
+              <p role="status" className="w-full text-sm">
+                {nameMessage}
+              </p>
+            )}
           </div>
         ) : (
           <p className="mt-2">

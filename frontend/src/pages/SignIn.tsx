@@ -3,6 +3,7 @@ import { Navigate } from 'react-router'
 import { Page } from '../components/Page'
 import { useI18n } from '../i18n'
 import { errorMessage } from '../config'
+import { useConfig } from '../config-context'
 import { googleSignIn, requestMagicLink } from '../lib/session'
 import { useServices, useSession } from '../services'
 
@@ -15,14 +16,16 @@ interface GoogleIdentity {
   }
 }
 
-/** Google's button, when this deployment has a client id (`<meta name="google-client-id">`). */
-function GoogleButton({ onError }: { onError: (message: string) => void }) {
+/**
+ * Google Identity Services' button for this deployment's client id (`googleClientId` in
+ * `/config.json`); its credential is exchanged for a session at `/api/auth/google`.
+ */
+function GoogleButton({ clientId, onError }: { clientId: string; onError: (message: string) => void }) {
   const { t } = useI18n()
   const { api, signIn } = useServices()
   const slot = useRef<HTMLDivElement>(null)
-  const clientId = document.querySelector<HTMLMetaElement>('meta[name="google-client-id"]')?.content
   useEffect(() => {
-    if (!clientId || !slot.current) return
+    if (!slot.current) return
     const script = document.createElement('script')
     script.src = 'https://accounts.google.com/gsi/client'
     script.async = true
@@ -39,13 +42,13 @@ function GoogleButton({ onError }: { onError: (message: string) => void }) {
     document.head.append(script)
     return () => script.remove()
   }, [api, clientId, signIn, onError])
-  if (!clientId) return <p className="text-sm text-sage-600">{t('auth.googleUnavailable')}</p>
-  return <div ref={slot} aria-label={t('auth.google')} />
+  return <div ref={slot} aria-label={t('auth.google')} data-testid="google-sign-in" />
 }
 
 export default function SignIn() {
   const { t } = useI18n()
   const { api } = useServices()
+  const { googleClientId } = useConfig()
   const session = useSession()
   const [email, setEmail] = useState('')
   const [sentTo, setSentTo] = useState<string | null>(null)
@@ -97,9 +100,11 @@ export default function SignIn() {
           {error}
         </p>
       )}
-      <div className="mt-8">
-        <GoogleButton onError={setError} />
-      </div>
+      {googleClientId && (
+        <div className="mt-8">
+          <GoogleButton clientId={googleClientId} onError={setError} />
+        </div>
+      )}
     </Page>
   )
 }

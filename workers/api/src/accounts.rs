@@ -3,7 +3,8 @@
 use mirubato_core::ApiError;
 use mirubato_core::accounts::{
     GoogleSignInRequest, MagicLinkRequest, MessageResponse, RefreshRequest, RefreshResponse,
-    SessionResponse, VerifyMagicLinkRequest, magic_link_email, magic_link_url,
+    SessionResponse, UpdateProfileRequest, VerifyMagicLinkRequest, magic_link_email,
+    magic_link_url,
 };
 use mirubato_core::auth::normalize_email;
 use mirubato_core::cookies::{REFRESH_COOKIE, cookie_value};
@@ -17,7 +18,9 @@ use crate::session::{
     access_ttl_secs, authenticate, clear_session_cookies, issue_pair, revoke_access, revoke_user,
     set_session_cookies,
 };
-use crate::store::{SignIn, consume_token, delete_user, find_user, record_sign_in};
+use crate::store::{
+    SignIn, consume_token, delete_user, find_user, record_sign_in, update_display_name,
+};
 use crate::{CACHE, DB, google, mail::Mailer, recordings};
 
 /// Sign-in attempts per client address per minute (Workers Rate Limiting binding).
@@ -200,6 +203,23 @@ pub async fn me(ctx: RequestContext) -> Result<Response, EdgeError> {
     body["recordingStorage"] =
         recordings::storage_summary(&ctx.env, &ctx.env.d1(DB)?, &claims.sub).await?;
     json(&body)
+}
+
+#[utoipa::path(patch, path = "/api/user/me", request_body = UpdateProfileRequest,
+    security(("bearer" = [])),
+    responses((status = 200, body = User), (status = 400), (status = 401)))]
+pub async fn update_me(mut ctx: RequestContext) -> Result<Response, EdgeError> {
+    let claims = authenticate(&ctx).await?;
+    let request: UpdateProfileRequest = ctx.json().await?;
+    let user = update_display_name(
+        &ctx.env.d1(DB)?,
+        &claims.sub,
+        request.trimmed_display_name(),
+        &timestamp(),
+    )
+    .await?
+    .ok_or_else(|| ApiError::Unauthorized("This account no longer exists".into()))?;
+    json(&user)
 }
 
 #[utoipa::path(delete, path = "/api/user/me", security(("bearer" = [])),

@@ -3,7 +3,7 @@
 
 use mirubato_core::accounts::{
     GoogleSignInRequest, MagicLinkRequest, MessageResponse, RefreshRequest, RefreshResponse,
-    SessionResponse, VerifyMagicLinkRequest,
+    SessionResponse, UpdateProfileRequest, VerifyMagicLinkRequest,
 };
 use mirubato_core::practice::goals::{
     CreateGoalRequest, Milestone, ProgressRequest, UpdateGoalRequest,
@@ -42,7 +42,7 @@ impl Modify for BearerAuth {
     info(title = "Mirubato API", description = "Accounts, sync, repertoire and goals. Errors: {success:false, error, code, details?}."),
     paths(
         accounts::request_magic_link, accounts::verify_magic_link, accounts::google_sign_in,
-        accounts::refresh, accounts::logout, accounts::me, accounts::delete_me,
+        accounts::refresh, accounts::logout, accounts::me, accounts::update_me, accounts::delete_me,
         preferences::get, preferences::put,
         repertoire::list, repertoire::stats, repertoire::add, repertoire::update,
         repertoire::remove, repertoire::dissociate_item,
@@ -52,7 +52,7 @@ impl Modify for BearerAuth {
     ),
     components(schemas(
         MagicLinkRequest, VerifyMagicLinkRequest, GoogleSignInRequest, RefreshRequest,
-        SessionResponse, RefreshResponse, MessageResponse, User, AuthProvider, Role,
+        UpdateProfileRequest, SessionResponse, RefreshResponse, MessageResponse, User, AuthProvider, Role,
         UserPreferences, NotificationSettings, Theme, EmailFrequency,
         AddRepertoireRequest, UpdateRepertoireRequest, CreateGoalRequest, UpdateGoalRequest,
         Milestone, ProgressRequest, UpdatePieceNameRequest, PieceName, AdoptRequest,

@@ -48,6 +48,7 @@ fn routes() -> Router {
         .post("/api/auth/logout", accounts::logout)
         .get("/api/user/me", accounts::me)
         .delete("/api/user/me", accounts::delete_me)
+        .patch("/api/user/me", accounts::update_me)
         .get("/api/user/preferences", preferences::get)
         .put("/api/user/preferences", preferences::put)
         .get("/api/dev/outbox", mail::outbox)

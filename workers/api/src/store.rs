@@ -58,6 +58,27 @@ pub async fn find_user(db: &D1Database, id: &str) -> Result<Option<User>, EdgeEr
     Ok(row.map(UserRow::into_user))
 }
 
+/// Sets the display name; `None` when the account no longer exists.
+pub async fn update_display_name(
+    db: &D1Database,
+    id: &str,
+    display_name: &str,
+    now: &str,
+) -> Result<Option<User>, EdgeError> {
+    let row = query!(
+        db,
+        &format!(
+            "UPDATE users SET display_name = ?2, updated_at = ?3 WHERE id = ?1 RETURNING {USER_COLUMNS}"
+        ),
+        id,
+        display_name,
+        now
+    )?
+    .first::<UserRow>(None)
+    .await?;
+    Ok(row.map(UserRow::into_user))
+}
+
 /// Who signs in, and how.
 pub struct SignIn<'a> {
     pub email: &'a str,

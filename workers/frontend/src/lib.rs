@@ -59,6 +59,13 @@ impl ServiceUrls {
     }
 }
 
+/// The Google OAuth client id for the sign-in button; absent or empty hides the button.
+fn google_client_id(env: &Env) -> String {
+    env.var("GOOGLE_CLIENT_ID")
+        .map(|value| value.to_string().trim().to_string())
+        .unwrap_or_default()
+}
+
 async fn app_config(ctx: RequestContext) -> Result<Response, EdgeError> {
     let urls = ServiceUrls::from_env(&ctx.env)?;
     let mut response = json(&json!({
@@ -66,6 +73,7 @@ async fn app_config(ctx: RequestContext) -> Result<Response, EdgeError> {
         "scoresUrl": urls.scores,
         "dictionaryUrl": urls.dictionary,
         "syncUrl": urls.sync,
+        "googleClientId": google_client_id(&ctx.env),
         "environment": ctx.config.environment.as_str(),
         "version": ctx.service.version,
     }))?;

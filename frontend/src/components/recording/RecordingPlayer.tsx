@@ -26,11 +26,16 @@ export function RecordingPlayer({
   durationMs,
   peaks,
   pending,
+  refused,
+  onDiscard,
 }: {
   load: () => Promise<Blob>
   durationMs: number
   peaks: readonly number[]
   pending?: boolean
+  /** Why the server refused this take for good; it will not be sent again. */
+  refused?: string
+  onDiscard?: () => void
 }) {
   const { t } = useI18n()
   const audio = useRef<HTMLAudioElement>(null)
@@ -106,7 +111,17 @@ export function RecordingPlayer({
       <span className="font-mono text-sm tabular-nums text-sage-700">
         {clock(position)} / {clock(duration)}
       </span>
-      {pending && <span className="text-xs text-sage-700">{t('recording.pending')}</span>}
+      {pending && !refused && <span className="text-xs text-sage-700">{t('recording.pending')}</span>}
+      {refused && (
+        <span role="alert" className="flex flex-wrap items-center gap-2 text-xs text-red-700">
+          {t('recording.refused', { reason: refused })}
+          {onDiscard && (
+            <button type="button" className="btn-quiet" onClick={onDiscard}>
+              {t('recording.discard')}
+            </button>
+          )}
+        </span>
+      )}
       <audio
         ref={audio}
         preload="none"

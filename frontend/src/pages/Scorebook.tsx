@@ -95,8 +95,12 @@ export default function Scorebook() {
 
   async function more() {
     if (!found) return
-    const next = await findScores(api, query, found.scores.length)
-    setFound({ scores: [...found.scores, ...next.scores], total: next.total })
+    try {
+      const next = await findScores(api, query, found.scores.length)
+      setFound({ scores: [...found.scores, ...next.scores], total: next.total })
+    } catch (err) {
+      setError(errorMessage(err))
+    }
   }
 
   async function addCollection(event: FormEvent) {

@@ -16,7 +16,7 @@ use mirubato_core::scores::upkeep::{
     REPROCESSABLE_SQL, ReprocessRequest, SCORE_PREFIXES, StoredObject, orphaned_keys,
 };
 use mirubato_edge::auth::authenticate_admin;
-use mirubato_edge::{EdgeError, RequestContext, json, now};
+use mirubato_edge::{EdgeError, RequestContext, json, log_cron_job, now};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use worker::{Env, Response};
@@ -183,15 +183,7 @@ pub async fn run_cron(cron: &str, env: &Env) {
         )],
     };
     for (job, outcome) in jobs {
-        let line = match outcome {
-            Ok(done) => json!({
-                "level": "info", "message": "cron finished", "cron": cron, "job": job, "result": done,
-            }),
-            Err(err) => json!({
-                "level": "error", "message": "cron failed", "cron": cron, "job": job, "error": err.to_string(),
-            }),
-        };
-        worker::console_log!("{line}");
+        log_cron_job(cron, job, outcome);
     }
 }
 

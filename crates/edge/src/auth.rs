@@ -7,8 +7,10 @@
 use mirubato_core::ApiError;
 use mirubato_core::auth::bearer_token;
 use mirubato_core::cookies::{AUTH_COOKIE, cookie_value};
+use mirubato_core::dictionary::access::is_admin_email;
 use mirubato_core::jwt::{Claims, TokenSigner, TokenType};
-use worker::{Method, RequestInit};
+use mirubato_core::user::Role;
+use worker::{Headers, Method, RequestInit};
 
 use crate::{EdgeError, INTERNAL_HOST, RequestContext, now};
 
@@ -85,5 +87,50 @@ pub async fn authenticate_token(ctx: &RequestContext, token: &str) -> Result<Cla
         200 => Ok(claims),
         401 => Err(refused().into()),
         status => Err(ApiError::Unavailable(format!("token check answered {status}")).into()),
+    }
+}
+
+/// Whether the caller is an administrator: their email is listed in `ADMIN_EMAILS`
+/// (comma-separated; a var locally, a secret in deployed environments). Unset: nobody is.
+pub fn is_admin(ctx: &RequestContext, claims: &Claims) -> bool {
+    let admins = ctx.secret("ADMIN_EMAILS").unwrap_or_default();
+    is_admin_email(&admins, &claims.email)
+}
+
+/// The caller, who must be an administrator: 401 without a valid token, 403 otherwise.
+pub async fn authenticate_admin(ctx: &RequestContext) -> Result<Claims, EdgeError> {
+    let claims = authenticate(ctx).await?;
+    if is_admin(ctx, &claims) {
+        Ok(claims)
+    } else {
+        Err(ApiError::Forbidden("Administrator access required".into()).into())
+    }
+}
+
+/// The caller's role: `admin` by [`is_admin`], otherwise the role the api keeps on the
+/// account (tokens carry none), read with the caller's own token over the `API` binding.
+pub async fn role(ctx: &RequestContext, claims: &Claims) -> Result<Role, EdgeError> {
+    if is_admin(ctx, claims) {
+        return Ok(Role::Admin);
+    }
+    let token = presented_access_token(ctx)
+        .ok_or_else(|| ApiError::Unauthorized("No authentication token provided".into()))?;
+    let headers = Headers::new();
+    headers.set("Authorization", &format!("Bearer {token}"))?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Get).with_headers(headers);
+    let mut answer = ctx
+        .env
+        .service(API_BINDING)?
+        .fetch(format!("https://{INTERNAL_HOST}/api/user/me"), Some(init))
+        .await?;
+    #[derive(serde::Deserialize)]
+    struct Account {
+        role: Role,
+    }
+    match answer.status_code() {
+        200 => Ok(answer.json::<Account>().await?.role),
+        401 => Err(refused().into()),
+        status => Err(ApiError::Unavailable(format!("account lookup answered {status}")).into()),
     }
 }

@@ -14,7 +14,7 @@ mod router;
 
 pub use error::EdgeError;
 pub use objects::{Served, serve_object};
-pub use observe::event;
+pub use observe::{event, log_cron_job};
 pub use pipeline::{Capability, Dependency, Service, serve};
 pub use respond::{json, json_with_status, rebuild_with_headers};
 pub use router::{INTERNAL_HOST, RequestContext, Router};

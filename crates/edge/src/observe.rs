@@ -55,6 +55,20 @@ pub(crate) fn user_hash(env: &Env, user_id: &str) -> Option<String> {
     Some(mirubato_core::analytics::user_hash(&key, user_id))
 }
 
+/// Logs how one scheduled job ended: `"cron finished"` with its result, or `"cron failed"`
+/// with the error (the one line per job that `docs/OPERATIONS.md` describes).
+pub fn log_cron_job(cron: &str, job: &str, outcome: Result<serde_json::Value, EdgeError>) {
+    let line = match outcome {
+        Ok(result) => serde_json::json!({
+            "level": "info", "message": "cron finished", "cron": cron, "job": job, "result": result,
+        }),
+        Err(err) => serde_json::json!({
+            "level": "error", "message": "cron failed", "cron": cron, "job": job, "error": err.to_string(),
+        }),
+    };
+    worker::console_log!("{line}");
+}
+
 /// Records a domain event (`entry_logged`, `sync_frame_applied`, …): an Analytics Engine
 /// data point, and the same record in a log line.
 pub fn event(ctx: &RequestContext, name: &str, details: &[&str], doubles: &[f64]) {

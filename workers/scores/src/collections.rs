@@ -1,6 +1,6 @@
 //! User collections (`/api/user/collections*`, with the default "General" one) and the
 //! featured platform collections (`/api/collections/featured`). Every mutation needs the
-//! owner's token.
+//! owner's token; sharing and featuring are in `sharing.rs`.
 
 use mirubato_core::ApiError;
 use mirubato_core::scores::import::slugify;
@@ -16,36 +16,42 @@ use worker::{D1Database, Response};
 use crate::store::{DB, all, first, insert, now_iso, run, text, user, viewer, visible_score};
 
 #[derive(Deserialize)]
-struct CollectionRow {
-    id: String,
-    user_id: String,
+pub struct CollectionRow {
+    pub id: String,
+    pub user_id: String,
     name: String,
     description: Option<String>,
     slug: String,
-    visibility: String,
+    pub visibility: String,
     is_default: i64,
     collection_type: String,
     tags: String,
-    shared_with: String,
-    featured_at: Option<String>,
+    pub shared_with: String,
+    pub featured_at: Option<String>,
+    featured_order: i64,
     display_order: i64,
     created_at: String,
     updated_at: String,
     score_ids: Option<String>,
 }
 
-const COLLECTION_SELECT: &str = "SELECT c.*, (SELECT json_group_array(score_id) FROM \
+pub const COLLECTION_SELECT: &str = "SELECT c.*, (SELECT json_group_array(score_id) FROM \
     (SELECT score_id FROM collection_members m WHERE m.collection_id = c.id ORDER BY display_order, added_at)) AS score_ids \
     FROM user_collections c";
 
 impl CollectionRow {
-    fn view(&self) -> Value {
+    /// The ids the collection is shared with.
+    pub fn recipients(&self) -> Vec<String> {
+        serde_json::from_str(&self.shared_with).unwrap_or_default()
+    }
+
+    pub fn view(&self) -> Value {
         let parse = |text: &str| serde_json::from_str::<Value>(text).unwrap_or_else(|_| json!([]));
         json!({
             "id": self.id, "userId": self.user_id, "name": self.name, "description": self.description,
             "slug": self.slug, "visibility": self.visibility, "isDefault": self.is_default != 0,
             "collectionType": self.collection_type, "tags": parse(&self.tags),
-            "sharedWith": parse(&self.shared_with), "featuredAt": self.featured_at,
+            "sharedWith": parse(&self.shared_with), "featuredAt": self.featured_at, "featuredOrder": self.featured_order,
             "displayOrder": self.display_order, "createdAt": self.created_at, "updatedAt": self.updated_at,
             "scoreIds": parse(self.score_ids.as_deref().unwrap_or("[]")),
         })
@@ -74,7 +80,7 @@ async fn owned(db: &D1Database, id: &str, user_id: &str) -> Result<CollectionRow
 }
 
 /// The scores of a collection that `viewer` may see.
-async fn member_scores(
+pub async fn member_scores(
     db: &D1Database,
     collection_id: &str,
     viewer: Option<&str>,
@@ -354,7 +360,7 @@ pub async fn featured(ctx: RequestContext) -> Result<Response, EdgeError> {
     let db = ctx.env.d1(DB)?;
     let rows: Vec<CollectionRow> = all(
         &db,
-        &format!("{COLLECTION_SELECT} WHERE c.featured_at IS NOT NULL AND c.visibility = 'public' ORDER BY c.display_order, c.name"),
+        &format!("{COLLECTION_SELECT} WHERE c.featured_at IS NOT NULL AND c.visibility = 'public' ORDER BY c.featured_order, c.name"),
         &[],
     )
     .await?;

@@ -10,6 +10,7 @@ use mirubato_core::scores::import::{
 };
 use mirubato_core::scores::imslp::{self, ImslpLink};
 use mirubato_core::scores::model::{SqlValue, Visibility};
+use mirubato_core::scores::upkeep::import_health;
 use mirubato_edge::{EdgeError, RequestContext, json, json_with_status};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -21,7 +22,8 @@ use worker::{
 use crate::limits::{Admission, admit};
 use crate::processing::Job;
 use crate::store::{
-    BUCKET, DB, IMMUTABLE, PDF_QUEUE, find_score, insert, now_iso, put_object, text, user, viewer,
+    AI_BINDING, BROWSER_BINDING, BUCKET, DB, IMMUTABLE, PDF_QUEUE, find_score, insert, now_iso,
+    put_object, text, user, viewer,
 };
 
 const USER_AGENT: &str = "Mirubato-Scores-Service/1.1.0";
@@ -227,14 +229,56 @@ async fn admitted(
     Ok((caller, admission))
 }
 
-/// Records the import's outcome under the limit, then answers 201 or the error.
+/// How an import arrived, as the `score_imported` event reports it.
+#[derive(Clone, Copy)]
+enum ImportKind {
+    Url,
+    Upload,
+    Images,
+    Imslp,
+    Batch,
+}
+
+impl ImportKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Url => "url",
+            Self::Upload => "upload",
+            Self::Images => "images",
+            Self::Imslp => "imslp",
+            Self::Batch => "batch",
+        }
+    }
+}
+
+/// Records the import's outcome under the limit and, once accepted, the `score_imported`
+/// event (detail: the kind; value: the scores accepted, or queued for a batch); then answers
+/// 201 or the error.
 async fn finish(
     ctx: &RequestContext,
     admission: Admission,
+    kind: ImportKind,
     result: Result<Value, EdgeError>,
 ) -> Result<Response, EdgeError> {
     admission.settle(ctx, &result).await?;
-    json_with_status(&json!({ "success": true, "data": result? }), 201)
+    let data = result?;
+    let accepted = match data.get("results").and_then(Value::as_array) {
+        Some(results) => results
+            .iter()
+            .filter(|item| item["status"] == "queued")
+            .count(),
+        None => 1,
+    };
+    mirubato_edge::event(ctx, "score_imported", &[kind.as_str()], &[accepted as f64]);
+    json_with_status(&json!({ "success": true, "data": data }), 201)
+}
+
+/// `GET /api/import/health`: what the import pipeline has to work with here.
+pub async fn health(ctx: RequestContext) -> Result<Response, EdgeError> {
+    json(&import_health(
+        ctx.env.ai(AI_BINDING).is_ok(),
+        ctx.env.service(BROWSER_BINDING).is_ok(),
+    ))
 }
 
 fn optional_text(
@@ -254,7 +298,7 @@ fn optional_text(
 pub async fn import_url(mut ctx: RequestContext) -> Result<Response, EdgeError> {
     let (caller, admission) = admitted(&ctx, false).await?;
     let result = import_url_checked(&mut ctx, caller).await;
-    finish(&ctx, admission, result).await
+    finish(&ctx, admission, ImportKind::Url, result).await
 }
 
 async fn import_url_checked(
@@ -288,7 +332,7 @@ async fn import_url_checked(
 pub async fn import_multipart(mut ctx: RequestContext) -> Result<Response, EdgeError> {
     let (caller, admission) = admitted(&ctx, false).await?;
     let result = import_multipart_checked(&mut ctx, caller).await;
-    finish(&ctx, admission, result).await
+    finish(&ctx, admission, ImportKind::Upload, result).await
 }
 
 async fn import_multipart_checked(
@@ -420,7 +464,7 @@ async fn fetch_text(url: &Url) -> Result<String, EdgeError> {
 pub async fn import_imslp(mut ctx: RequestContext) -> Result<Response, EdgeError> {
     let (caller, admission) = admitted(&ctx, false).await?;
     let result = import_imslp_checked(&mut ctx, caller).await;
-    finish(&ctx, admission, result).await
+    finish(&ctx, admission, ImportKind::Imslp, result).await
 }
 
 async fn import_imslp_checked(
@@ -451,7 +495,7 @@ struct BatchItem {
 pub async fn import_batch(mut ctx: RequestContext) -> Result<Response, EdgeError> {
     let (caller, admission) = admitted(&ctx, true).await?;
     let result = import_batch_checked(&mut ctx, caller).await;
-    finish(&ctx, admission, result).await
+    finish(&ctx, admission, ImportKind::Batch, result).await
 }
 
 async fn import_batch_checked(
@@ -522,7 +566,7 @@ struct ImagesImport {
 pub async fn import_images(mut ctx: RequestContext) -> Result<Response, EdgeError> {
     let (caller, admission) = admitted(&ctx, true).await?;
     let result = import_images_checked(&mut ctx, caller).await;
-    finish(&ctx, admission, result).await
+    finish(&ctx, admission, ImportKind::Images, result).await
 }
 
 async fn import_images_checked(

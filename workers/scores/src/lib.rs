@@ -11,11 +11,15 @@ mod limits;
 mod processing;
 mod scores;
 mod search;
+mod sharing;
 mod store;
+mod upkeep;
 
 use mirubato_edge::auth::API_BINDING;
 use mirubato_edge::{Capability, Dependency, Router, Service, serve};
-use worker::{Context, Env, MessageBatch, Request, Response, event};
+use worker::{
+    Context, Env, MessageBatch, Request, Response, ScheduleContext, ScheduledEvent, event,
+};
 
 static SERVICE: Service = Service {
     name: "scores",
@@ -29,7 +33,10 @@ static SERVICE: Service = Service {
             name: "api",
         },
     ],
-    capabilities: &[Capability::Ai("AI"), Capability::Browser("BROWSER")],
+    capabilities: &[
+        Capability::Ai(store::AI_BINDING),
+        Capability::Browser(store::BROWSER_BINDING),
+    ],
 };
 
 fn routes() -> Router {
@@ -53,6 +60,7 @@ fn routes() -> Router {
         .post("/api/import/images", imports::import_images)
         .post("/api/import/imslp", imports::import_imslp)
         .post("/api/import/batch", imports::import_batch)
+        .get("/api/import/health", imports::health)
         .get("/api/import/{id}", imports::status)
         .get("/api/pdf/v2/thumbnail/{id}", processing::thumbnail)
         .get(
@@ -60,6 +68,16 @@ fn routes() -> Router {
             processing::render_page,
         )
         .get("/api/collections/featured", collections::featured)
+        .post("/api/collections/featured/feature", sharing::feature)
+        .delete("/api/collections/featured/feature/{id}", sharing::unfeature)
+        .put("/api/collections/featured/order", sharing::reorder)
+        .get("/api/collections/shared/with-me", sharing::with_me)
+        .get("/api/collections/shared/by-me", sharing::by_me)
+        .post("/api/collections/shared/{id}/share", sharing::share)
+        .delete(
+            "/api/collections/shared/{id}/share",
+            sharing::unshare_collection,
+        )
         .get("/api/collections/{slug}", collections::by_slug)
         .get("/api/user/collections", collections::list)
         .post("/api/user/collections", collections::create)
@@ -84,6 +102,9 @@ fn routes() -> Router {
             collections::remove_score,
         )
         .post("/api/dev/seed", dev::seed)
+        .post("/api/dev/upload", dev::upload)
+        .post("/api/admin/reprocess-imports", upkeep::reprocess)
+        .get("/api/admin/score-status/{id}", upkeep::score_status)
         .get("/api/user/favorites", favorites::list)
         .get("/api/user/favorites/ids", favorites::ids)
         .post("/api/user/favorites/batch/check", favorites::batch_check)
@@ -105,4 +126,10 @@ async fn queue(
     _ctx: Context,
 ) -> worker::Result<()> {
     processing::consume(batch, env).await
+}
+
+/// The scores crons (`[triggers] crons` in wrangler/scores.toml; see upkeep.rs).
+#[event(scheduled)]
+async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    upkeep::run_cron(&event.cron(), &env).await;
 }

@@ -133,8 +133,9 @@ async fn process(env: &Env, score_id: &str) -> Result<(), Failure> {
     };
     let attempt: i64 = crate::store::first::<AttemptRow>(
         &db,
-        "UPDATE scores SET processing_status = 'processing', processing_attempts = processing_attempts + 1 WHERE id = ? RETURNING processing_attempts",
-        &[text(score_id)],
+        "UPDATE scores SET processing_status = 'processing', processing_started_at = ?, \
+         processing_attempts = processing_attempts + 1 WHERE id = ? RETURNING processing_attempts",
+        &[SqlValue::Text(now_iso()), text(score_id)],
     )
     .await
     .map_err(transient(0))?

@@ -11,6 +11,9 @@ pub const DB: &str = "DB";
 pub const CACHE: &str = "CACHE";
 pub const BUCKET: &str = "SCORES_BUCKET";
 pub const PDF_QUEUE: &str = "PDF_QUEUE";
+/// Optional bindings, declared in deployed environments only.
+pub const AI_BINDING: &str = "AI";
+pub const BROWSER_BINDING: &str = "BROWSER";
 
 /// Files that never change once written (thumbnails, page previews).
 pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";

@@ -1,5 +1,6 @@
 //! The sheet-music library: score metadata rules, import validation, PDF inspection and
-//! rendering, IMSLP link resolution, search queries, and the anonymous import limit.
+//! rendering, IMSLP link resolution, search queries, the anonymous import limit, shared and
+//! featured collections, and upkeep (orphaned files, stuck imports).
 
 pub mod engrave;
 pub mod import;
@@ -8,3 +9,5 @@ pub mod limit;
 pub mod model;
 pub mod pdf;
 pub mod search;
+pub mod sharing;
+pub mod upkeep;

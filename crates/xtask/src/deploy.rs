@@ -9,14 +9,14 @@ use mirubato_stack::Worker;
 use crate::util::{TaskError, TaskResult, exec, node_path, output, root};
 use crate::{build, setup};
 
-#[derive(Clone, Copy, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum DeployEnv {
     Staging,
     Production,
 }
 
 impl DeployEnv {
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Self::Staging => "staging",
             Self::Production => "production",
@@ -51,7 +51,7 @@ const ORDER: [Worker; 5] = [
     Worker::Frontend,
 ];
 
-fn wrangler() -> Command {
+pub fn wrangler() -> Command {
     let mut command = Command::new(root().join("node_modules/.bin/wrangler"));
     command
         .current_dir(root())

@@ -1,31 +1,7 @@
 //! `cargo xtask deploy`: the dry run builds, measures and lets wrangler validate every
 //! worker's bundle and bindings; a real deploy refuses configs that still hold placeholder ids.
 
-use std::process::Command;
-use std::sync::Mutex;
-
-use mirubato_blackbox::{Worker, root};
-
-/// One xtask at a time: each runs setup and the incremental build, which share files.
-static XTASK: Mutex<()> = Mutex::new(());
-
-fn xtask(args: &[&str]) -> (bool, String) {
-    let _turn = XTASK
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let output = Command::new(env!("CARGO"))
-        .current_dir(root())
-        .arg("xtask")
-        .args(args)
-        .output()
-        .expect("run cargo xtask");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (output.status.success(), text)
-}
+use mirubato_blackbox::{Worker, xtask};
 
 #[test]
 fn dry_run_validates_every_worker_and_reports_gzipped_sizes() {

@@ -277,7 +277,10 @@ async fn ask_for_link(
     email: &str,
 ) -> reqwest::Response {
     let mut request = client()
-        .post(format!("{}/api/auth/request-magic-link", stack.url(Worker::Api)))
+        .post(format!(
+            "{}/api/auth/request-magic-link",
+            stack.url(Worker::Api)
+        ))
         .header("X-Forwarded-For", ip)
         .json(&json!({ "email": email }));
     if let Some(bearer) = bearer {
@@ -323,7 +326,10 @@ async fn rate_limit_headers_count_down_to_a_429_that_does_nothing() {
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
             .as_secs();
-        assert!(reset > now - 2 && reset <= now + 61, "reset {reset}, now {now}");
+        assert!(
+            reset > now - 2 && reset <= now + 61,
+            "reset {reset}, now {now}"
+        );
         remaining.push(header(&response, "x-ratelimit-remaining"));
     }
     assert_eq!(remaining, (0..10).rev().collect::<Vec<u64>>());
@@ -355,7 +361,10 @@ async fn addresses_and_users_are_counted_independently() {
     for expected_remaining in (0..10).rev() {
         let response = ask_for_link(stack, &ip, Some(&bearer), &email).await;
         assert_eq!(response.status(), 200);
-        assert_eq!(header(&response, "x-ratelimit-remaining"), expected_remaining);
+        assert_eq!(
+            header(&response, "x-ratelimit-remaining"),
+            expected_remaining
+        );
     }
     // The user is now limited from any address; a fresh address is not.
     let other_ip = unique_client_ip();
@@ -365,7 +374,10 @@ async fn addresses_and_users_are_counted_independently() {
             .status(),
         429
     );
-    assert_eq!(ask_for_link(stack, &other_ip, None, &email).await.status(), 200);
+    assert_eq!(
+        ask_for_link(stack, &other_ip, None, &email).await.status(),
+        200
+    );
 }
 
 #[tokio::test]
@@ -379,8 +391,16 @@ async fn a_burst_of_concurrent_requests_cannot_pass_the_limit() {
         .iter()
         .map(|response| response.status().as_u16())
         .collect();
-    assert_eq!(statuses.iter().filter(|&&s| s == 200).count(), 10, "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|&&s| s == 429).count(), 20, "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|&&s| s == 200).count(),
+        10,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|&&s| s == 429).count(),
+        20,
+        "{statuses:?}"
+    );
 }
 
 #[tokio::test]
@@ -400,7 +420,11 @@ async fn every_worker_limits_its_public_routes_but_not_internal_calls() {
             .send()
             .await
             .unwrap();
-        assert_eq!(header(&response, "x-ratelimit-limit"), limit, "{worker:?} {path}");
+        assert_eq!(
+            header(&response, "x-ratelimit-limit"),
+            limit,
+            "{worker:?} {path}"
+        );
         assert_eq!(
             header(&response, "x-ratelimit-remaining"),
             limit - 1,
@@ -408,7 +432,10 @@ async fn every_worker_limits_its_public_routes_but_not_internal_calls() {
         );
     }
     // A dictionary export is 5 per minute for an address; the sixth is refused.
-    let export = format!("{}/api/v1/export?format=json", stack.url(Worker::Dictionary));
+    let export = format!(
+        "{}/api/v1/export?format=json",
+        stack.url(Worker::Dictionary)
+    );
     for _ in 0..5 {
         let response = client()
             .get(&export)

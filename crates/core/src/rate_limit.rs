@@ -22,23 +22,48 @@ pub struct Scope {
 
 impl Scope {
     /// Every route not in a stricter or more generous scope.
-    pub const DEFAULT: Self = Self::new("default", "RATE_LIMIT_DEFAULT", "anonymous=300/60,user=600/60");
+    pub const DEFAULT: Self = Self::new(
+        "default",
+        "RATE_LIMIT_DEFAULT",
+        "anonymous=300/60,user=600/60",
+    );
     /// Sign-in attempts (magic-link requests, Google sign-ins).
     pub const AUTH: Self = Self::new("auth", "RATE_LIMIT_AUTH", "anonymous=10/60,user=10/60");
     /// Score imports (the scores worker adds its own anonymous 1-per-10-minutes rule and bans).
-    pub const IMPORT: Self = Self::new("import", "RATE_LIMIT_IMPORT", "anonymous=20/600,user=120/600");
+    pub const IMPORT: Self = Self::new(
+        "import",
+        "RATE_LIMIT_IMPORT",
+        "anonymous=20/600,user=120/600",
+    );
     /// Device sync (REST push/pull and socket connects): generous, devices sync often.
     pub const SYNC: Self = Self::new("sync", "RATE_LIMIT_SYNC", "anonymous=60/60,user=1200/60");
     /// The web app's files: a page load fetches many.
-    pub const STATIC: Self = Self::new("static", "RATE_LIMIT_STATIC", "anonymous=2000/60,user=2000/60");
+    pub const STATIC: Self = Self::new(
+        "static",
+        "RATE_LIMIT_STATIC",
+        "anonymous=2000/60,user=2000/60",
+    );
     /// Dictionary term lookups.
-    pub const LOOKUP: Self = Self::new("lookup", "RATE_LIMIT_LOOKUP", "anonymous=60/60,user=120/60");
+    pub const LOOKUP: Self =
+        Self::new("lookup", "RATE_LIMIT_LOOKUP", "anonymous=60/60,user=120/60");
     /// Dictionary search.
-    pub const SEARCH: Self = Self::new("search", "RATE_LIMIT_SEARCH", "anonymous=100/60,user=200/60");
+    pub const SEARCH: Self = Self::new(
+        "search",
+        "RATE_LIMIT_SEARCH",
+        "anonymous=100/60,user=200/60",
+    );
     /// Dictionary quality feedback.
-    pub const FEEDBACK: Self = Self::new("feedback", "RATE_LIMIT_FEEDBACK", "anonymous=10/60,user=20/60");
+    pub const FEEDBACK: Self = Self::new(
+        "feedback",
+        "RATE_LIMIT_FEEDBACK",
+        "anonymous=10/60,user=20/60",
+    );
     /// Dictionary problem reports.
-    pub const REPORT: Self = Self::new("report", "RATE_LIMIT_REPORT", "anonymous=5/3600,user=10/3600");
+    pub const REPORT: Self = Self::new(
+        "report",
+        "RATE_LIMIT_REPORT",
+        "anonymous=5/3600,user=10/3600",
+    );
     /// Dictionary exports.
     pub const EXPORT: Self = Self::new("export", "RATE_LIMIT_EXPORT", "anonymous=5/60,user=10/60");
 
@@ -325,7 +350,10 @@ mod tests {
         let runbook = include_str!("../../../docs/OPERATIONS.md");
         for scope in Scope::ALL {
             let row = format!("| `{}` | `{}` |", scope.config_key, scope.default);
-            assert!(runbook.contains(&row), "docs/OPERATIONS.md lacks the row {row}");
+            assert!(
+                runbook.contains(&row),
+                "docs/OPERATIONS.md lacks the row {row}"
+            );
         }
     }
 
@@ -333,15 +361,33 @@ mod tests {
     fn a_window_counts_until_the_limit_then_restarts_empty() {
         let (first, window) = count(MINUTE, None, 130);
         assert!(first.allowed);
-        assert_eq!(window, Window { start: 120, used: 1 });
+        assert_eq!(
+            window,
+            Window {
+                start: 120,
+                used: 1
+            }
+        );
         let (_, window) = count(MINUTE, Some(window), 131);
         let (_, window) = count(MINUTE, Some(window), 132);
         let (refused, kept) = count(MINUTE, Some(window), 133);
         assert!(!refused.allowed);
-        assert_eq!(kept, Window { start: 120, used: 3 });
+        assert_eq!(
+            kept,
+            Window {
+                start: 120,
+                used: 3
+            }
+        );
         let (next, window) = count(MINUTE, Some(kept), 180);
         assert!(next.allowed);
-        assert_eq!(window, Window { start: 180, used: 1 });
+        assert_eq!(
+            window,
+            Window {
+                start: 180,
+                used: 1
+            }
+        );
     }
 
     proptest! {

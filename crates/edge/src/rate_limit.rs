@@ -10,9 +10,7 @@
 
 use mirubato_core::ApiError;
 use mirubato_core::rate_limit::{Caller, CountRequest, Decision, Scope, Window, count};
-use worker::{
-    DurableObject, Env, Method, Request, RequestInit, Response, State, durable_object,
-};
+use worker::{DurableObject, Env, Method, Request, RequestInit, Response, State, durable_object};
 
 use crate::auth::{presented_access_token, session_signer};
 use crate::respond::error_response;
@@ -23,7 +21,11 @@ pub const RATE_LIMITER: &str = "RATE_LIMITER";
 
 /// Counts `ctx`'s request against `scope`: the decision says whether to serve it.
 pub async fn admit(ctx: &RequestContext, scope: Scope) -> Result<Decision, EdgeError> {
-    let configured = ctx.env.var(scope.config_key).ok().map(|var| var.to_string());
+    let configured = ctx
+        .env
+        .var(scope.config_key)
+        .ok()
+        .map(|var| var.to_string());
     let limits = scope
         .limits(configured.as_deref())
         .map_err(ApiError::internal)?;
@@ -33,12 +35,11 @@ pub async fn admit(ctx: &RequestContext, scope: Scope) -> Result<Decision, EdgeE
         limit: limits.for_caller(&caller),
     };
     let mut init = RequestInit::new();
-    init.with_method(Method::Post)
-        .with_body(Some(
-            serde_json::to_string(&request)
-                .map_err(ApiError::internal)?
-                .into(),
-        ));
+    init.with_method(Method::Post).with_body(Some(
+        serde_json::to_string(&request)
+            .map_err(ApiError::internal)?
+            .into(),
+    ));
     let mut answer = ctx
         .env
         .durable_object(RATE_LIMITER)?

@@ -193,7 +193,9 @@ impl Router {
                 slot
             }
         };
-        self.routes[slot].handlers.push((method, self.scope, handler));
+        self.routes[slot]
+            .handlers
+            .push((method, self.scope, handler));
         self
     }
 

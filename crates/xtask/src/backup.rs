@@ -1,7 +1,12 @@
 //! `cargo xtask backup` and `cargo xtask restore`: every D1 database exported with
 //! `wrangler d1 export` into one timestamped folder, with a manifest naming the schema version
 //! (the migrations applied) of each; a restore loads such a folder into fresh databases and
-//! refuses one whose schema this checkout does not know.
+//! refuses one whose schema is not this checkout's.
+//!
+//! D1 cannot export a database holding FTS5 tables, so a backup is the rows of every ordinary
+//! table (`--no-schema --table …`), and the schema is the migrations': a restore applies them
+//! (the same versions, checked), replaces what seed migrations inserted with the backup's rows,
+//! and the search triggers rebuild the FTS indexes as the rows go in.
 //!
 //! For point-in-time recovery of a deployed database, D1 Time Travel is the first tool
 //! (docs/OPERATIONS.md); these exports are the copies kept outside Cloudflare.
@@ -71,6 +76,8 @@ struct DatabaseExport {
     file: String,
     /// The migrations applied when the export was taken, in order: the schema version.
     migrations: Vec<String>,
+    /// The tables whose rows the file holds.
+    tables: Vec<String>,
 }
 
 const MANIFEST: &str = "manifest.json";
@@ -103,22 +110,27 @@ impl<'a> Place<'a> {
         }
     }
 
-    /// `wrangler d1 <verb> <database> …` against this place.
-    fn d1(&self, verb: &str, worker: Worker) -> TaskResult<Command> {
+    /// `wrangler d1 <verb…> <database> …` against this place.
+    fn d1(&self, verb: &[&str], worker: Worker) -> TaskResult<Command> {
         let database = worker
             .owned_database()
             .ok_or_else(|| TaskError::Message(format!("{} has no database", worker.name())))?;
         let mut command = wrangler();
-        command.args(["d1", verb, &self.database_name(database)]);
+        command
+            .arg("d1")
+            .args(verb)
+            .arg(self.database_name(database));
         match self {
             Place::Remote { env } => {
-                command
-                    .args(["--remote", "-c", &worker.config(), "--env", env.name()]);
+                command.args(["--remote", "-c", &worker.config(), "--env", env.name()]);
             }
-            Place::Local { state_dir } if verb == "export" => {
+            Place::Local { state_dir } if verb == ["export"] => {
                 // `d1 export` has no --persist-to: it reads the state next to its config, so
                 // it is given a copy of the config beside a link to the state folder.
-                command.arg("--local").arg("-c").arg(export_config(state_dir, worker)?);
+                command
+                    .arg("--local")
+                    .arg("-c")
+                    .arg(export_config(state_dir, worker)?);
             }
             Place::Local { state_dir } => {
                 command
@@ -186,10 +198,12 @@ fn run(command: &mut Command) -> TaskResult<String> {
 /// One query through `wrangler d1 execute --json`: the rows of its result.
 fn query(place: &Place, worker: Worker, sql: &str) -> TaskResult<Vec<serde_json::Value>> {
     let out = run(place
-        .d1("execute", worker)?
+        .d1(&["execute"], worker)?
         .args(["--json", "--command", sql]))?;
     let results: Vec<serde_json::Value> = serde_json::from_str(&out).map_err(|err| {
-        TaskError::Message(format!("wrangler d1 execute answered no JSON ({err}): {out}"))
+        TaskError::Message(format!(
+            "wrangler d1 execute answered no JSON ({err}): {out}"
+        ))
     })?;
     Ok(results
         .first()
@@ -207,6 +221,37 @@ fn applied_migrations(place: &Place, worker: Worker) -> TaskResult<Vec<String>> 
         .collect())
 }
 
+/// The tables holding rows to back up: not FTS5 tables nor their shadow tables (derived from
+/// the rows by triggers), nor SQLite's or Cloudflare's own.
+fn data_tables(place: &Place, worker: Worker) -> TaskResult<Vec<String>> {
+    let rows = query(
+        place,
+        worker,
+        "SELECT name, sql FROM sqlite_master WHERE type = 'table' \
+         AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' ORDER BY name",
+    )?;
+    let text = |row: &serde_json::Value, key: &str| {
+        row.get(key)
+            .and_then(|value| value.as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let virtual_tables: Vec<String> = rows
+        .iter()
+        .filter(|row| text(row, "sql").starts_with("CREATE VIRTUAL TABLE"))
+        .map(|row| text(row, "name"))
+        .collect();
+    Ok(rows
+        .iter()
+        .map(|row| text(row, "name"))
+        .filter(|name| {
+            !virtual_tables
+                .iter()
+                .any(|fts| name == fts || name.starts_with(&format!("{fts}_")))
+        })
+        .collect())
+}
+
 /// The migrations this checkout has for `worker`'s database, in order.
 fn known_migrations(worker: Worker) -> TaskResult<Vec<String>> {
     let dir = root().join("migrations").join(worker.name());
@@ -218,10 +263,27 @@ fn known_migrations(worker: Worker) -> TaskResult<Vec<String>> {
     Ok(names)
 }
 
-fn databases() -> impl Iterator<Item = (Worker, &'static str)> {
-    Worker::ALL
-        .into_iter()
-        .filter_map(|worker| worker.owned_database().map(|database| (worker, database)))
+/// Runs `task` for every database at once (they are independent; each wrangler call takes
+/// seconds), returning the results in database order or the first failure.
+fn per_database<T: Send>(
+    task: impl Fn(Worker, &'static str) -> TaskResult<T> + Sync,
+) -> TaskResult<Vec<T>> {
+    let task = &task;
+    std::thread::scope(|scope| {
+        let running: Vec<_> = Worker::ALL
+            .into_iter()
+            .filter_map(|worker| worker.owned_database().map(|database| (worker, database)))
+            .map(|(worker, database)| scope.spawn(move || task(worker, database)))
+            .collect();
+        running
+            .into_iter()
+            .map(|handle| {
+                handle
+                    .join()
+                    .map_err(|_| TaskError::Message("a database task panicked".into()))?
+            })
+            .collect()
+    })
 }
 
 pub fn backup(args: BackupArgs) -> TaskResult {
@@ -234,21 +296,27 @@ pub fn backup(args: BackupArgs) -> TaskResult {
         place.label()
     ));
     fs::create_dir_all(&folder)?;
-    let mut exports = Vec::new();
-    for (worker, database) in databases() {
+    let exports = per_database(|worker, database| {
         let migrations = applied_migrations(&place, worker)?;
+        let tables = data_tables(&place, worker)?;
         let file = format!("{database}.sql");
-        run(place
-            .d1("export", worker)?
+        let mut export = place.d1(&["export"], worker)?;
+        export
+            .arg("--no-schema")
             .arg("--output")
-            .arg(folder.join(&file)))?;
-        exports.push(DatabaseExport {
+            .arg(folder.join(&file));
+        for table in &tables {
+            export.args(["--table", table]);
+        }
+        run(&mut export)?;
+        Ok(DatabaseExport {
             database: database.to_string(),
             worker: worker.name().to_string(),
             file,
             migrations,
-        });
-    }
+            tables,
+        })
+    })?;
     let manifest = Manifest {
         created_at: created_at.to_rfc3339(),
         source: place.label().to_string(),
@@ -264,19 +332,22 @@ pub fn backup(args: BackupArgs) -> TaskResult {
 pub fn restore(args: RestoreArgs) -> TaskResult {
     setup::run()?;
     let from = absolute(&args.from);
-    let manifest: Manifest = serde_json::from_str(
-        &fs::read_to_string(from.join(MANIFEST)).map_err(|err| {
+    let manifest: Manifest =
+        serde_json::from_str(&fs::read_to_string(from.join(MANIFEST)).map_err(|err| {
             TaskError::Message(format!(
                 "{} is not a complete backup (no {MANIFEST}: {err})",
                 from.display()
             ))
-        })?,
-    )
-    .map_err(|err| TaskError::Message(format!("{MANIFEST} is malformed: {err}")))?;
+        })?)
+        .map_err(|err| TaskError::Message(format!("{MANIFEST} is malformed: {err}")))?;
     let place = Place::new(&args.target, &args.state_dir);
+    // Every check before the first write: a refused restore changes nothing. First what the
+    // backup holds, against this checkout…
     let mut plan = Vec::new();
-    // Every check before the first write: a refused restore changes nothing.
-    for (worker, database) in databases() {
+    for worker in Worker::ALL {
+        let Some(database) = worker.owned_database() else {
+            continue;
+        };
         let export = manifest
             .databases
             .iter()
@@ -295,6 +366,10 @@ pub fn restore(args: RestoreArgs) -> TaskResult {
         if !file.exists() {
             return Err(TaskError::Message(format!("{} is missing", file.display())));
         }
+        plan.push((worker, export, file));
+    }
+    // …then that every target database is fresh.
+    per_database(|worker, database| {
         if let Place::Local { state_dir } = place {
             fs::create_dir_all(persist_dir(&absolute(state_dir), worker))?;
         }
@@ -304,21 +379,38 @@ pub fn restore(args: RestoreArgs) -> TaskResult {
             "SELECT name FROM sqlite_master WHERE type = 'table' \
              AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'",
         )?;
-        if !tables.is_empty() {
-            return Err(TaskError::Message(format!(
+        if tables.is_empty() {
+            Ok(())
+        } else {
+            Err(TaskError::Message(format!(
                 "{} already has tables: a restore loads into a fresh database only",
                 place.database_name(database)
-            )));
+            )))
         }
-        plan.push((worker, file));
-    }
-    for (worker, file) in plan {
+    })?;
+    let staging = root().join("target/restore-scripts").join(place.label());
+    fs::create_dir_all(&staging)?;
+    let plan = &plan;
+    per_database(|worker, _| {
+        let Some((_, export, file)) = plan.iter().find(|(planned, _, _)| *planned == worker) else {
+            return Ok(());
+        };
+        run(&mut place.d1(&["migrations", "apply"], worker)?)?;
+        // The rows replace whatever the seed migrations inserted, in one script.
+        let mut script = String::from("PRAGMA defer_foreign_keys=TRUE;\n");
+        for table in &export.tables {
+            script.push_str(&format!("DELETE FROM \"{table}\";\n"));
+        }
+        script.push_str(&fs::read_to_string(&file)?);
+        let script_file = staging.join(&export.file);
+        fs::write(&script_file, script)?;
         run(place
-            .d1("execute", worker)?
+            .d1(&["execute"], worker)?
             .arg("--yes")
             .arg("--file")
-            .arg(&file))?;
-    }
+            .arg(&script_file))?;
+        Ok(())
+    })?;
     println!(
         "\nrestored {} ({} backup of {}) into {}",
         from.display(),

@@ -169,3 +169,24 @@ pub fn client() -> reqwest::Client {
         .build()
         .unwrap_or_else(|err| panic!("build HTTP client: {err}"))
 }
+
+/// Runs `cargo xtask <args>` in the workspace, one at a time per test binary (each runs setup
+/// and may build, which share files); returns whether it succeeded and its whole output.
+pub fn xtask(args: &[&str]) -> (bool, String) {
+    static XTASK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _turn = XTASK
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let output = std::process::Command::new(env!("CARGO"))
+        .current_dir(root())
+        .arg("xtask")
+        .args(args)
+        .output()
+        .unwrap_or_else(|err| panic!("run cargo xtask: {err}"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}

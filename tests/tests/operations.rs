@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use mirubato_blackbox::session::{sign_in, unique_email};
+use mirubato_blackbox::session::{sign_in, unique_client_ip, unique_email};
 use mirubato_blackbox::{Stack, Worker, client, random_hex, shared};
 use serde_json::{Value, json};
 
@@ -267,4 +267,190 @@ async fn a_worker_going_down_is_one_alert() {
     )
     .await;
     assert!(alerts.try_recv().is_err(), "one alert per change");
+}
+
+/// One anonymous magic-link request from `ip`, as `session` when given.
+async fn ask_for_link(
+    stack: &Stack,
+    ip: &str,
+    bearer: Option<&str>,
+    email: &str,
+) -> reqwest::Response {
+    let mut request = client()
+        .post(format!(
+            "{}/api/auth/request-magic-link",
+            stack.url(Worker::Api)
+        ))
+        .header("X-Forwarded-For", ip)
+        .json(&json!({ "email": email }));
+    if let Some(bearer) = bearer {
+        request = request.header("Authorization", bearer);
+    }
+    request.send().await.unwrap()
+}
+
+fn header(response: &reqwest::Response, name: &str) -> u64 {
+    response.headers()[name]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap_or_else(|_| panic!("{name} is a number"))
+}
+
+async fn outbox_count(stack: &Stack, email: &str) -> usize {
+    let outbox: Value = client()
+        .get(format!("{}/api/dev/outbox", stack.url(Worker::Api)))
+        .header("X-Forwarded-For", unique_client_ip())
+        .query(&[("email", email)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    outbox["messages"].as_array().map_or(0, Vec::len)
+}
+
+#[tokio::test]
+async fn rate_limit_headers_count_down_to_a_429_that_does_nothing() {
+    let stack = shared();
+    let ip = unique_client_ip();
+    let email = unique_email("ops-limit");
+    let mut remaining = Vec::new();
+    for _ in 0..10 {
+        let response = ask_for_link(stack, &ip, None, &email).await;
+        assert_eq!(response.status(), 200);
+        assert_eq!(header(&response, "x-ratelimit-limit"), 10);
+        let reset = header(&response, "x-ratelimit-reset");
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        assert!(
+            reset > now - 2 && reset <= now + 61,
+            "reset {reset}, now {now}"
+        );
+        remaining.push(header(&response, "x-ratelimit-remaining"));
+    }
+    assert_eq!(remaining, (0..10).rev().collect::<Vec<u64>>());
+
+    let refused = ask_for_link(stack, &ip, None, &email).await;
+    assert_eq!(refused.status(), 429);
+    assert_eq!(header(&refused, "x-ratelimit-remaining"), 0);
+    let retry_after = header(&refused, "retry-after");
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["code"], "RATE_LIMITED");
+    assert_eq!(body["success"], false);
+    // The refused request sent no email.
+    assert_eq!(outbox_count(stack, &email).await, 10);
+}
+
+#[tokio::test]
+async fn addresses_and_users_are_counted_independently() {
+    let stack = shared();
+    let session = sign_in(stack, &unique_email("ops-limit-user")).await;
+    let bearer = session.bearer();
+    let ip = unique_client_ip();
+    let email = unique_email("ops-limit-target");
+    for _ in 0..10 {
+        assert_eq!(ask_for_link(stack, &ip, None, &email).await.status(), 200);
+    }
+    assert_eq!(ask_for_link(stack, &ip, None, &email).await.status(), 429);
+    // The same address, signed in: the user's own count.
+    for expected_remaining in (0..10).rev() {
+        let response = ask_for_link(stack, &ip, Some(&bearer), &email).await;
+        assert_eq!(response.status(), 200);
+        assert_eq!(
+            header(&response, "x-ratelimit-remaining"),
+            expected_remaining
+        );
+    }
+    // The user is now limited from any address; a fresh address is not.
+    let other_ip = unique_client_ip();
+    assert_eq!(
+        ask_for_link(stack, &other_ip, Some(&bearer), &email)
+            .await
+            .status(),
+        429
+    );
+    assert_eq!(
+        ask_for_link(stack, &other_ip, None, &email).await.status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn a_burst_of_concurrent_requests_cannot_pass_the_limit() {
+    let stack = shared();
+    let ip = unique_client_ip();
+    let email = unique_email("ops-limit-burst");
+    let burst = (0..30).map(|_| ask_for_link(stack, &ip, None, &email));
+    let statuses: Vec<u16> = futures_util::future::join_all(burst)
+        .await
+        .iter()
+        .map(|response| response.status().as_u16())
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|&&s| s == 200).count(),
+        10,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|&&s| s == 429).count(),
+        20,
+        "{statuses:?}"
+    );
+}
+
+#[tokio::test]
+async fn every_worker_limits_its_public_routes_but_not_internal_calls() {
+    let stack = shared();
+    let ip = unique_client_ip();
+    for (worker, path, limit) in [
+        (Worker::Api, "/api/user/me", 300),
+        (Worker::Scores, "/api/scores", 300),
+        (Worker::Dictionary, "/api/v1/search?q=forte", 100),
+        (Worker::Sync, "/health", 300),
+        (Worker::Frontend, "/config.json", 2000),
+    ] {
+        let response = client()
+            .get(format!("{}{path}", stack.url(worker)))
+            .header("X-Forwarded-For", &ip)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            header(&response, "x-ratelimit-limit"),
+            limit,
+            "{worker:?} {path}"
+        );
+        assert_eq!(
+            header(&response, "x-ratelimit-remaining"),
+            limit - 1,
+            "{worker:?} {path}"
+        );
+    }
+    // A dictionary export is 5 per minute for an address; the sixth is refused.
+    let export = format!(
+        "{}/api/v1/export?format=json",
+        stack.url(Worker::Dictionary)
+    );
+    for _ in 0..5 {
+        let response = client()
+            .get(&export)
+            .header("X-Forwarded-For", &ip)
+            .send()
+            .await
+            .unwrap();
+        assert_ne!(response.status(), 429);
+    }
+    let refused = client()
+        .get(&export)
+        .header("X-Forwarded-For", &ip)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 429);
+    assert!(refused.headers().contains_key("retry-after"));
 }

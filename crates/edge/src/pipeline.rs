@@ -5,6 +5,7 @@ use mirubato_core::ApiError;
 use mirubato_core::analytics::{RequestFacts, request_point};
 use mirubato_core::config::ServiceConfig;
 use mirubato_core::cors::CorsPolicy;
+use mirubato_core::rate_limit::Scope;
 use mirubato_core::request::request_id;
 use worker::{Context, Env, Method, Request, Response};
 
@@ -146,6 +147,7 @@ fn content_length(headers: &worker::Headers) -> u64 {
 
 fn with_builtins(router: Router) -> Router {
     router
+        .limit(Scope::DEFAULT)
         .get("/health", health::health)
         .get("/livez", health::livez)
         .get("/readyz", health::readyz)

@@ -1,63 +1,76 @@
-//! Rate limiting for every worker: fixed windows counted in KV, limits from configuration
-//! (one var per scope, e.g. `RATE_LIMIT_LOOKUP = "anonymous=60/60,user=120/60"`), anonymous
-//! callers by client address and signed-in callers by user id. The window logic is core's
-//! (`mirubato_core::rate_limit`).
+//! Rate limiting for every route of every worker. The router counts each public request
+//! against its route's scope (`mirubato_core::rate_limit::Scope`) before the handler runs:
+//! signed-in callers by user id, anonymous ones by client address. Service-binding calls
+//! between our workers are not counted.
 //!
-//! KV has no atomic increment: two requests of one caller in the same instant may both read
-//! the same count, so a burst can exceed the limit by the number of concurrent requests. That
-//! is accepted for abuse protection; hard quotas need a Durable Object counter.
+//! The counters live in the [`RateLimiter`] Durable Object, one instance per caller. A Durable
+//! Object handles its requests one at a time, so two simultaneous requests cannot both read
+//! the same count (the race a KV counter has); the instance deletes itself once every window
+//! it holds has ended.
 
 use mirubato_core::ApiError;
-use mirubato_core::rate_limit::{Caller, Decision, TieredLimit, decide, window_key};
-use worker::Response;
+use mirubato_core::rate_limit::{Caller, CountRequest, Decision, Scope, Window, count};
+use worker::{DurableObject, Env, Method, Request, RequestInit, Response, State, durable_object};
 
+use crate::auth::{presented_access_token, session_signer};
 use crate::respond::error_response;
-use crate::{EdgeError, RequestContext, now_ms};
+use crate::{EdgeError, RequestContext, now, now_ms};
 
-/// A group of routes counted together, and the var holding its limits.
-#[derive(Debug, Clone, Copy)]
-pub struct Policy {
-    pub scope: &'static str,
-    pub config_key: &'static str,
-}
+/// The Durable Object namespace every worker binds (class [`RateLimiter`]).
+pub const RATE_LIMITER: &str = "RATE_LIMITER";
 
-/// KV keeps a key at least this long.
-const MIN_KV_TTL_SECS: u64 = 60;
-
-/// Counts the request against the caller's window in the KV namespace `kv_binding`. The
-/// decision says whether to serve it; a refused request is not counted.
-pub async fn admit(
-    ctx: &RequestContext,
-    kv_binding: &str,
-    policy: Policy,
-    caller: &Caller,
-) -> Result<Decision, EdgeError> {
-    let configured = ctx.secret(policy.config_key)?;
-    let limits = TieredLimit::parse(policy.config_key, &configured).map_err(ApiError::internal)?;
-    let limit = limits.for_caller(caller);
-    let now_secs = (now_ms() / 1000.0) as u64;
-    let key = window_key(policy.scope, caller, limit, now_secs);
-    let kv = ctx.env.kv(kv_binding)?;
-    let used: u32 = kv
-        .get(&key)
-        .text()
-        .await?
-        .and_then(|count| count.parse().ok())
-        .unwrap_or(0);
-    let decision = decide(limit, used, now_secs);
-    if decision.allowed {
-        kv.put(&key, (used + 1).to_string())?
-            .expiration_ttl(limit.window_secs.max(MIN_KV_TTL_SECS))
-            .execute()
-            .await?;
+/// Counts `ctx`'s request against `scope`: the decision says whether to serve it.
+pub async fn admit(ctx: &RequestContext, scope: Scope) -> Result<Decision, EdgeError> {
+    let configured = ctx
+        .env
+        .var(scope.config_key)
+        .ok()
+        .map(|var| var.to_string());
+    let limits = scope
+        .limits(configured.as_deref())
+        .map_err(ApiError::internal)?;
+    let caller = caller(ctx);
+    let request = CountRequest {
+        scope: scope.name.to_string(),
+        limit: limits.for_caller(&caller),
+    };
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post).with_body(Some(
+        serde_json::to_string(&request)
+            .map_err(ApiError::internal)?
+            .into(),
+    ));
+    let mut answer = ctx
+        .env
+        .durable_object(RATE_LIMITER)?
+        .id_from_name(&caller.counter_name())?
+        .get_stub()?
+        .fetch_with_request(Request::new_with_init("https://rate-limiter/count", &init)?)
+        .await?;
+    if answer.status_code() != 200 {
+        return Err(ApiError::Unavailable(format!(
+            "rate limiter answered {}",
+            answer.status_code()
+        ))
+        .into());
     }
-    Ok(decision)
+    Ok(answer.json().await?)
 }
 
-/// The caller for rate limiting: the user when signed in, else the client address.
-pub fn caller(ctx: &RequestContext, user_id: Option<&str>) -> Caller {
-    match user_id {
-        Some(id) => Caller::User { id: id.to_string() },
+/// Whom the request is counted against: the user of a validly signed access token (from the
+/// header, the cookie, or a socket's `token` query), else the client address. Revocation is
+/// the handler's to check; a forged token is counted by address.
+fn caller(ctx: &RequestContext) -> Caller {
+    let user = presented_access_token(ctx)
+        .or_else(|| ctx.query("token"))
+        .and_then(|token| {
+            let signer = session_signer(ctx).ok()?;
+            signer
+                .verify(&token, mirubato_core::jwt::TokenType::Access, now())
+                .ok()
+        });
+    match user {
+        Some(claims) => Caller::User { id: claims.sub },
         None => Caller::Anonymous {
             ip: ctx.client_ip(),
         },
@@ -70,26 +83,49 @@ pub fn refusal(decision: &Decision) -> Result<Response, EdgeError> {
     stamp(error_response(&decision.error())?, decision)
 }
 
-/// Adds the `X-RateLimit-*` headers to a response (its headers may be immutable).
+/// Adds the `X-RateLimit-*` headers to a response, unless a stricter limiter of the handler
+/// (the scores import rule) already reported its own.
 pub fn stamp(response: Response, decision: &Decision) -> Result<Response, EdgeError> {
+    if response.status_code() == 101 || response.headers().has("X-RateLimit-Limit")? {
+        return Ok(response);
+    }
     let headers: Vec<(&str, String)> = decision.headers().to_vec();
     Ok(crate::rebuild_with_headers(response, &headers)?)
 }
 
-/// Runs `handler` for an admitted request and stamps the quota on its answer, deliberate
-/// errors included (faults keep going to the pipeline, which logs them).
-pub async fn limited<Fut>(decision: &Decision, handler: Fut) -> Result<Response, EdgeError>
-where
-    Fut: std::future::Future<Output = Result<Response, EdgeError>>,
-{
-    if !decision.allowed {
-        return refusal(decision);
+/// One caller's counters: a [`Window`] per scope in the object's storage.
+#[durable_object]
+pub struct RateLimiter {
+    state: State,
+}
+
+impl DurableObject for RateLimiter {
+    fn new(state: State, _env: Env) -> Self {
+        Self { state }
     }
-    match handler.await {
-        Ok(response) => stamp(response, decision),
-        Err(EdgeError::Api(err)) if err.log_reason().is_none() => {
-            stamp(error_response(&err)?, decision)
+
+    async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
+        let Ok(request) = req.json::<CountRequest>().await else {
+            return Response::error("Expected a count request", 400);
+        };
+        let storage = self.state.storage();
+        let previous: Option<Window> = storage.get(&request.scope).await?;
+        let now_secs = (now_ms() / 1000.0) as u64;
+        let (decision, window) = count(request.limit, previous, now_secs);
+        if Some(window) != previous {
+            storage.put(&request.scope, window).await?;
         }
-        Err(fault) => Err(fault),
+        // Cleared once the latest window ends; a later request moves the alarm on.
+        let reset_ms = (decision.reset_at * 1000) as i64;
+        let scheduled = storage.get_alarm().await?;
+        if scheduled.is_none_or(|at| at < reset_ms) {
+            storage.set_alarm(reset_ms).await?;
+        }
+        Response::from_json(&decision)
+    }
+
+    async fn alarm(&self) -> worker::Result<Response> {
+        self.state.storage().delete_all().await?;
+        Response::ok("cleared")
     }
 }

@@ -6,10 +6,11 @@ use std::rc::Rc;
 
 use mirubato_core::ApiError;
 use mirubato_core::config::ServiceConfig;
+use mirubato_core::rate_limit::Scope;
 use worker::{Context, Env, Method, Request, Response};
 
-use crate::EdgeError;
 use crate::pipeline::Service;
+use crate::{EdgeError, rate_limit};
 
 /// The host service-binding calls between our workers address.
 pub const INTERNAL_HOST: &str = "internal.mirubato";
@@ -76,7 +77,7 @@ impl RequestContext {
 
 struct Route {
     pattern: &'static str,
-    handlers: Vec<(Method, Handler)>,
+    handlers: Vec<(Method, Scope, Handler)>,
 }
 
 /// Method + path routing over `matchit` patterns (`/api/items/{id}`, `/{*path}`).
@@ -87,7 +88,9 @@ struct Route {
 pub struct Router {
     routes: Vec<Route>,
     index: matchit::Router<usize>,
-    fallback: Option<Handler>,
+    fallback: Option<(Scope, Handler)>,
+    /// The rate-limit scope of the routes registered next (see [`limit`](Self::limit)).
+    scope: Scope,
 }
 
 /// What the router decided for one request.
@@ -103,7 +106,15 @@ impl Router {
             routes: Vec::new(),
             index: matchit::Router::new(),
             fallback: None,
+            scope: Scope::DEFAULT,
         }
+    }
+
+    /// Counts the routes registered after this call in `scope` (until the next call); routes
+    /// start in [`Scope::DEFAULT`].
+    pub fn limit(mut self, scope: Scope) -> Self {
+        self.scope = scope;
+        self
     }
 
     pub fn get<F, Fut>(self, pattern: &'static str, handler: F) -> Self
@@ -152,7 +163,7 @@ impl Router {
         F: Fn(RequestContext) -> Fut + 'static,
         Fut: Future<Output = Result<Response, EdgeError>> + 'static,
     {
-        self.fallback = Some(Box::new(move |ctx| Box::pin(handler(ctx))));
+        self.fallback = Some((self.scope, Box::new(move |ctx| Box::pin(handler(ctx)))));
         self
     }
 
@@ -182,7 +193,9 @@ impl Router {
                 slot
             }
         };
-        self.routes[slot].handlers.push((method, handler));
+        self.routes[slot]
+            .handlers
+            .push((method, self.scope, handler));
         self
     }
 
@@ -190,9 +203,9 @@ impl Router {
         let path = ctx.req.path();
         let Ok(matched) = self.index.at(&path) else {
             return match &self.fallback {
-                Some(fallback) => Dispatch {
+                Some((scope, fallback)) => Dispatch {
                     route: Some("fallback"),
-                    result: fallback(ctx).await,
+                    result: limited(ctx, *scope, fallback).await,
                 },
                 None => Dispatch {
                     route: None,
@@ -213,11 +226,15 @@ impl Router {
         } else {
             method.clone()
         };
-        let result = match route.handlers.iter().find(|(m, _)| *m == wanted) {
-            Some((_, handler)) => handler(ctx).await,
+        let result = match route.handlers.iter().find(|(m, _, _)| *m == wanted) {
+            Some((_, scope, handler)) => limited(ctx, *scope, handler).await,
             None => Err(ApiError::MethodNotAllowed {
                 method: method.to_string(),
-                allowed: route.handlers.iter().map(|(m, _)| m.to_string()).collect(),
+                allowed: route
+                    .handlers
+                    .iter()
+                    .map(|(m, _, _)| m.to_string())
+                    .collect(),
             }
             .into()),
         };
@@ -225,6 +242,30 @@ impl Router {
             route: Some(route.pattern),
             result,
         }
+    }
+}
+
+/// Runs `handler` if the caller's count in `scope` allows, and reports the quota on its
+/// answer, deliberate errors included (faults go on to the pipeline, which logs them). Calls
+/// from our other workers are not counted.
+async fn limited(
+    ctx: RequestContext,
+    scope: Scope,
+    handler: &Handler,
+) -> Result<Response, EdgeError> {
+    if ctx.is_internal() {
+        return handler(ctx).await;
+    }
+    let decision = rate_limit::admit(&ctx, scope).await?;
+    if !decision.allowed {
+        return rate_limit::refusal(&decision);
+    }
+    match handler(ctx).await {
+        Ok(response) => rate_limit::stamp(response, &decision),
+        Err(EdgeError::Api(err)) if err.log_reason().is_none() => {
+            rate_limit::stamp(crate::respond::error_response(&err)?, &decision)
+        }
+        Err(fault) => Err(fault),
     }
 }
 

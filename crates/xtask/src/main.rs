@@ -4,9 +4,12 @@
 //! - `build`  builds the app and the five workers, skipping what has not changed
 //! - `dev`    runs all five workers locally with migrated, seeded state
 //! - `test`   every check and suite, ending with one summary line
-//! - `deploy` deploys all five workers (`--dry-run` to only build and measure)
+//! - `deploy` deploys all five workers gradually with health checks (`--dry-run` prints the plan)
+//! - `rollback` returns the workers to their previous versions
+//! - `backup` / `restore`  exports every D1 database / loads an export into fresh databases
 //! - `bench`  measures the sync engine against a fresh local stack (docs/PERFORMANCE.md)
 
+mod backup;
 mod build;
 mod deploy;
 mod dev;
@@ -40,6 +43,12 @@ enum Task {
     Test(test::TestArgs),
     /// Deploy all five workers with wrangler.
     Deploy(deploy::DeployArgs),
+    /// Return every worker (or one) to the version it served before its last deployment.
+    Rollback(deploy::RollbackArgs),
+    /// Export every D1 database (local state or a deployed environment) to a timestamped folder.
+    Backup(backup::BackupArgs),
+    /// Load a backup folder into fresh databases (refused when its schema does not match).
+    Restore(backup::RestoreArgs),
     /// Benchmark the sync engine against a fresh local stack; writes docs/PERFORMANCE.md.
     Bench,
 }
@@ -52,6 +61,9 @@ fn main() -> ExitCode {
         Task::Dev(args) => dev::run(args),
         Task::Test(args) => test::run(args),
         Task::Deploy(args) => deploy::run(args),
+        Task::Rollback(args) => deploy::rollback(args),
+        Task::Backup(args) => backup::backup(args),
+        Task::Restore(args) => backup::restore(args),
         Task::Bench => setup::run().and_then(|()| build::run()).and_then(|()| {
             util::exec(util::cargo().args(["run", "-p", "mirubato-blackbox", "--bin", "bench"]))
         }),

@@ -23,28 +23,8 @@ use crate::store::{
 };
 use crate::{CACHE, DB, google, mail::Mailer, recordings};
 
-/// Sign-in attempts per client address per minute (Workers Rate Limiting binding).
-const AUTH_LIMITER: &str = "AUTH_LIMITER";
-const AUTH_LIMIT_PERIOD_SECS: u64 = 60;
-
 fn timestamp() -> String {
     now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
-
-async fn limit_sign_in_attempts(ctx: &RequestContext) -> Result<(), EdgeError> {
-    let outcome = ctx
-        .env
-        .rate_limiter(AUTH_LIMITER)?
-        .limit(ctx.client_ip())
-        .await?;
-    if outcome.success {
-        Ok(())
-    } else {
-        Err(ApiError::RateLimited {
-            retry_after_secs: AUTH_LIMIT_PERIOD_SECS,
-        }
-        .into())
-    }
 }
 
 /// Magic links are signed with their own secret, so a leaked session key cannot mint them.
@@ -68,7 +48,6 @@ fn session_response(user: User, ctx: &RequestContext) -> Result<Response, EdgeEr
 #[utoipa::path(post, path = "/api/auth/request-magic-link", request_body = MagicLinkRequest,
     responses((status = 200, body = MessageResponse), (status = 400), (status = 429)))]
 pub async fn request_magic_link(mut ctx: RequestContext) -> Result<Response, EdgeError> {
-    limit_sign_in_attempts(&ctx).await?;
     let request: MagicLinkRequest = ctx.json().await?;
     let email = normalize_email(&request.email)?;
     let signer = magic_link_signer(&ctx)?;
@@ -113,7 +92,6 @@ pub async fn verify_magic_link(mut ctx: RequestContext) -> Result<Response, Edge
 #[utoipa::path(post, path = "/api/auth/google", request_body = GoogleSignInRequest,
     responses((status = 200, body = SessionResponse), (status = 401), (status = 429)))]
 pub async fn google_sign_in(mut ctx: RequestContext) -> Result<Response, EdgeError> {
-    limit_sign_in_attempts(&ctx).await?;
     let request: GoogleSignInRequest = ctx.json().await?;
     let identity = google::verify(&ctx, &request.credential).await?;
     let db = ctx.env.d1(DB)?;

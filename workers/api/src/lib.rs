@@ -17,7 +17,11 @@ mod store;
 mod sync;
 mod templates;
 
+use mirubato_core::rate_limit::Scope;
 use mirubato_edge::{Capability, Dependency, Router, Service, serve};
+
+/// Every worker hosts the rate limiter's counters (crates/edge).
+pub use mirubato_edge::rate_limit::RateLimiter;
 use worker::{Context, Env, Request, Response, ScheduleContext, ScheduledEvent, event};
 
 static SERVICE: Service = Service {
@@ -41,9 +45,11 @@ fn routes() -> Router {
         .get("/docs", docs::page)
         .get("/docs/openapi.json", docs::openapi)
         .get("/openapi.json", docs::openapi)
+        .limit(Scope::AUTH)
         .post("/api/auth/request-magic-link", accounts::request_magic_link)
-        .post("/api/auth/verify-magic-link", accounts::verify_magic_link)
         .post("/api/auth/google", accounts::google_sign_in)
+        .limit(Scope::DEFAULT)
+        .post("/api/auth/verify-magic-link", accounts::verify_magic_link)
         .post("/api/auth/refresh", accounts::refresh)
         .post("/api/auth/logout", accounts::logout)
         .get("/api/user/me", accounts::me)
@@ -52,10 +58,12 @@ fn routes() -> Router {
         .get("/api/user/preferences", preferences::get)
         .put("/api/user/preferences", preferences::put)
         .get("/api/dev/outbox", mail::outbox)
+        .limit(Scope::SYNC)
         .post("/api/sync/pull", sync::pull)
         .post("/api/sync/push", sync::push)
         .post("/api/sync/batch", sync::batch)
         .get("/api/sync/status", sync::status)
+        .limit(Scope::DEFAULT)
         .post("/internal/auth/verify", session::internal_verify)
         .post("/internal/sync/apply", sync::internal_apply)
         .post("/internal/sync/changes", sync::internal_changes)

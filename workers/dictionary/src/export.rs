@@ -12,7 +12,7 @@ use validator::Validate;
 use worker::{Env, Headers, Response, query};
 
 use crate::DB;
-use crate::guard::{EXPORT, guarded};
+use crate::guard::with_optional_caller;
 use crate::store::{ENTRY_COLUMNS, EntryRow, into_entries};
 use crate::terms::query_params;
 
@@ -134,7 +134,7 @@ async fn next(mut cursor: Cursor) -> Option<(Result<Vec<u8>, worker::Error>, Cur
 
 /// `GET /api/v1/export`
 pub async fn export(ctx: RequestContext) -> Result<Response, EdgeError> {
-    guarded(ctx, EXPORT, |ctx, _| async move {
+    with_optional_caller(ctx, |ctx, _| async move {
         let params: ExportQuery = query_params(&ctx)?;
         params
             .validate()

@@ -1,41 +1,17 @@
-//! What every public route does first: who is calling (optional sign-in), then the rate
-//! limit of the route's scope; the quota headers go on whatever the handler answers.
+//! What every public route does first: find out who is calling, when a token is presented
+//! (a forged or revoked token is a 401, never anonymous). The route's rate limit was already
+//! counted by the router (`crates/edge/src/rate_limit.rs`).
 
 use std::future::Future;
 
 use mirubato_core::jwt::Claims;
 use mirubato_edge::auth::authenticate_optional;
-use mirubato_edge::rate_limit::{Policy, admit, caller, limited};
 use mirubato_edge::{EdgeError, RequestContext};
 use worker::Response;
 
-use crate::CACHE;
-
-pub const LOOKUP: Policy = Policy {
-    scope: "lookup",
-    config_key: "RATE_LIMIT_LOOKUP",
-};
-pub const SEARCH: Policy = Policy {
-    scope: "search",
-    config_key: "RATE_LIMIT_SEARCH",
-};
-pub const FEEDBACK: Policy = Policy {
-    scope: "feedback",
-    config_key: "RATE_LIMIT_FEEDBACK",
-};
-pub const REPORT: Policy = Policy {
-    scope: "report",
-    config_key: "RATE_LIMIT_REPORT",
-};
-pub const EXPORT: Policy = Policy {
-    scope: "export",
-    config_key: "RATE_LIMIT_EXPORT",
-};
-
-/// Runs `handler` for the (optionally signed-in) caller if the scope's limit allows.
-pub async fn guarded<F, Fut>(
+/// Runs `handler` for the caller, signed in or anonymous.
+pub async fn with_optional_caller<F, Fut>(
     ctx: RequestContext,
-    policy: Policy,
     handler: F,
 ) -> Result<Response, EdgeError>
 where
@@ -43,7 +19,5 @@ where
     Fut: Future<Output = Result<Response, EdgeError>>,
 {
     let claims = authenticate_optional(&ctx).await?;
-    let counted = caller(&ctx, claims.as_ref().map(|claims| claims.sub.as_str()));
-    let decision = admit(&ctx, CACHE, policy, &counted).await?;
-    limited(&decision, handler(ctx, claims)).await
+    handler(ctx, claims).await
 }

@@ -15,9 +15,13 @@ mod search;
 mod store;
 mod terms;
 
+use mirubato_core::rate_limit::Scope;
 use mirubato_edge::auth::API_BINDING;
 use mirubato_edge::{Capability, Dependency, EdgeError, Router, Service, serve};
 use worker::{Context, Env, Request, Response, ScheduleContext, ScheduledEvent, event};
+
+/// Every worker hosts the rate limiter's counters (crates/edge).
+pub use mirubato_edge::rate_limit::RateLimiter;
 
 static SERVICE: Service = Service {
     name: "dictionary",
@@ -64,19 +68,25 @@ pub(crate) fn with_cache_header(response: Response, hit: bool) -> Result<Respons
 
 fn routes() -> Router {
     Router::new()
+        .limit(Scope::LOOKUP)
         .get("/api/v1/terms/id/{id}", terms::by_id)
         .get("/api/v1/terms/{term}", terms::lookup)
         .get("/api/v1/terms/{term}/languages", terms::languages)
+        .post("/api/v1/batch/query", search::batch_query)
+        .limit(Scope::FEEDBACK)
         .post("/api/v1/terms/{term}/feedback", terms::feedback)
+        .limit(Scope::REPORT)
         .post("/api/v1/terms/{term}/report", terms::report)
+        .limit(Scope::SEARCH)
         .get("/api/v1/search", search::search)
         .get("/api/v1/search/suggestions", search::suggestions)
         .get("/api/v1/search/popular", search::popular)
         .get("/api/v1/search/related", search::related)
         .post("/api/v1/search/semantic", search::semantic)
-        .post("/api/v1/batch/query", search::batch_query)
         .get("/api/v1/batch/stats", search::batch_stats)
+        .limit(Scope::EXPORT)
         .get("/api/v1/export", export::export)
+        .limit(Scope::DEFAULT)
         .put("/api/v1/admin/terms/{term}", admin::put_term)
         .delete("/api/v1/admin/terms/{term}", admin::delete_term)
         .post("/api/v1/admin/bulk", admin::bulk)

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use validator::Validate;
 use worker::{D1Database, Response, query};
 
-use crate::guard::{LOOKUP, SEARCH, guarded};
+use crate::guard::with_optional_caller;
 use crate::store::{ENTRY_COLUMNS, EntryRow, entries_named, find_term, into_entries};
 use crate::terms::{query_params, summary, view};
 use crate::{AI, DB, embeddings};
@@ -129,7 +129,7 @@ pub async fn run_search(
 
 /// `GET /api/v1/search`
 pub async fn search(ctx: RequestContext) -> Result<Response, EdgeError> {
-    guarded(ctx, SEARCH, |ctx, _| async move {
+    with_optional_caller(ctx, |ctx, _| async move {
         let query: SearchQuery = query_params(&ctx)?;
         let params = query.into_params()?;
         let display = match params.lang {
@@ -161,7 +161,7 @@ struct SuggestionsQuery {
 
 /// `GET /api/v1/search/suggestions?q=`: names starting with what was typed.
 pub async fn suggestions(ctx: RequestContext) -> Result<Response, EdgeError> {
-    guarded(ctx, SEARCH, |ctx, _| async move {
+    with_optional_caller(ctx, |ctx, _| async move {
         let query: SuggestionsQuery = query_params(&ctx)?;
         query.validate().map_err(mirubato_core::input::validation_error)?;
         let lang = Lang::negotiate(query.lang.as_deref(), ctx.header("Accept-Language").as_deref())?;
@@ -207,7 +207,7 @@ struct PopularQuery {
 
 /// `GET /api/v1/search/popular`: the most looked-up terms of the last days.
 pub async fn popular(ctx: RequestContext) -> Result<Response, EdgeError> {
-    guarded(ctx, SEARCH, |ctx, _| async move {
+    with_optional_caller(ctx, |ctx, _| async move {
         let query: PopularQuery = query_params(&ctx)?;
         query
             .validate()
@@ -249,7 +249,7 @@ struct RelatedQuery {
 /// `GET /api/v1/search/related?term=`: the entry's related terms, and what the people who
 /// looked it up also looked up.
 pub async fn related(ctx: RequestContext) -> Result<Response, EdgeError> {
-    guarded(ctx, SEARCH, |ctx, _| async move {
+    with_optional_caller(ctx, |ctx, _| async move {
         let query: RelatedQuery = query_params(&ctx)?;
         query.validate().map_err(mirubato_core::input::validation_error)?;
         let normalized = mirubato_core::dictionary::entry::checked_term(&query.term)?;
@@ -301,7 +301,7 @@ struct SemanticRequest {
 /// when Workers AI is configured; otherwise (or before any entry has an embedding) the
 /// full-text search, and the answer says which ran.
 pub async fn semantic(ctx: RequestContext) -> Result<Response, EdgeError> {
-    guarded(ctx, SEARCH, |mut ctx, _| async move {
+    with_optional_caller(ctx, |mut ctx, _| async move {
         let body: SemanticRequest = ctx.json_with_limit(8 * 1024).await?;
         let limit = body.limit.unwrap_or(10);
         let threshold = body.threshold.unwrap_or(0.7);
@@ -374,7 +374,7 @@ struct BatchRequest {
 
 /// `POST /api/v1/batch/query`: up to 50 lookups at once.
 pub async fn batch_query(ctx: RequestContext) -> Result<Response, EdgeError> {
-    guarded(ctx, LOOKUP, |mut ctx, _| async move {
+    with_optional_caller(ctx, |mut ctx, _| async move {
         let body: BatchRequest = ctx.json_with_limit(64 * 1024).await?;
         let lang = Lang::negotiate(body.lang.as_deref(), None)?;
         let kind = body.kind.as_deref().map(TermType::parse).transpose()?;
@@ -442,7 +442,7 @@ const LOW_QUALITY: f64 = 60.0;
 
 /// `GET /api/v1/batch/stats`: the size and quality of the dictionary and of its queues.
 pub async fn batch_stats(ctx: RequestContext) -> Result<Response, EdgeError> {
-    guarded(ctx, SEARCH, |ctx, _| async move {
+    with_optional_caller(ctx, |ctx, _| async move {
         let db = ctx.env.d1(DB)?;
         let totals = query!(
             &db,

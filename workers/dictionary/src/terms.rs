@@ -13,7 +13,7 @@ use validator::Validate;
 use worker::{D1Database, Response, query};
 
 use crate::generate::{Outcome, missing_term};
-use crate::guard::{FEEDBACK, LOOKUP, REPORT, guarded};
+use crate::guard::with_optional_caller;
 use crate::store::{entries_named, entry_by_id, find_term, suggestions};
 use crate::{DB, cache, clock, with_cache_header};
 
@@ -146,7 +146,7 @@ pub fn query_params<T: serde::de::DeserializeOwned>(ctx: &RequestContext) -> Res
 
 /// `GET /api/v1/terms/{term}`
 pub async fn lookup(ctx: RequestContext) -> Result<Response, EdgeError> {
-    guarded(ctx, LOOKUP, |ctx, claims| async move {
+    with_optional_caller(ctx, |ctx, claims| async move {
         let normalized = path_term(&ctx)?;
         let params: LookupQuery = query_params(&ctx)?;
         let lang = Lang::negotiate(
@@ -222,7 +222,7 @@ pub async fn lookup(ctx: RequestContext) -> Result<Response, EdgeError> {
 
 /// `GET /api/v1/terms/id/{id}`
 pub async fn by_id(ctx: RequestContext) -> Result<Response, EdgeError> {
-    guarded(ctx, LOOKUP, |ctx, _| async move {
+    with_optional_caller(ctx, |ctx, _| async move {
         let id = ctx.param("id")?.to_string();
         let params: LookupQuery = query_params(&ctx)?;
         let lang = Lang::negotiate(
@@ -253,7 +253,7 @@ struct LanguagesQuery {
 
 /// `GET /api/v1/terms/{term}/languages?languages=en,es`
 pub async fn languages(ctx: RequestContext) -> Result<Response, EdgeError> {
-    guarded(ctx, LOOKUP, |ctx, _| async move {
+    with_optional_caller(ctx, |ctx, _| async move {
         let normalized = path_term(&ctx)?;
         let params: LanguagesQuery = query_params(&ctx)?;
         let wanted = match params.languages.as_deref() {
@@ -313,7 +313,7 @@ const RATING_ATTEMPTS: usize = 5;
 
 /// `POST /api/v1/terms/{id}/feedback`
 pub async fn feedback(ctx: RequestContext) -> Result<Response, EdgeError> {
-    guarded(ctx, FEEDBACK, |mut ctx, claims| async move {
+    with_optional_caller(ctx, |mut ctx, claims| async move {
         let id = ctx.param("term")?.to_string();
         let body: FeedbackRequest = ctx.json_with_limit(8 * 1024).await?;
         if body.rating.is_none() && body.helpful.is_none() && body.feedback_text.is_none() {
@@ -435,7 +435,7 @@ struct ReportRequest {
 
 /// `POST /api/v1/terms/{id}/report`
 pub async fn report(ctx: RequestContext) -> Result<Response, EdgeError> {
-    guarded(ctx, REPORT, |mut ctx, claims| async move {
+    with_optional_caller(ctx, |mut ctx, claims| async move {
         let id = ctx.param("term")?.to_string();
         let body: ReportRequest = ctx.json_with_limit(8 * 1024).await?;
         let db = ctx.env.d1(DB)?;

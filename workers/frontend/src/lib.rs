@@ -2,12 +2,16 @@
 //! SPA fallback, cache rules and security headers of `mirubato_core::web`.
 
 use mirubato_core::ApiError;
+use mirubato_core::rate_limit::Scope;
 use mirubato_core::web::{AppOrigins, cache_control, has_file_extension, security_headers};
 use mirubato_edge::{
     Dependency, EdgeError, RequestContext, Router, Service, json, rebuild_with_headers, serve,
 };
 use serde_json::json;
 use worker::{Context, Env, Request, Response, event};
+
+/// Every worker hosts the rate limiter's counters (crates/edge).
+pub use mirubato_edge::rate_limit::RateLimiter;
 
 const ASSETS: &str = "ASSETS";
 const APP_SHELL_URL: &str = "https://assets.local/";
@@ -21,6 +25,7 @@ static SERVICE: Service = Service {
 
 fn routes() -> Router {
     Router::new()
+        .limit(Scope::STATIC)
         .get("/config.json", app_config)
         .fallback(static_asset)
 }

@@ -15,11 +15,15 @@ mod sharing;
 mod store;
 mod upkeep;
 
+use mirubato_core::rate_limit::Scope;
 use mirubato_edge::auth::API_BINDING;
 use mirubato_edge::{Capability, Dependency, Router, Service, serve};
 use worker::{
     Context, Env, MessageBatch, Request, Response, ScheduleContext, ScheduledEvent, event,
 };
+
+/// Every worker hosts the rate limiter's counters (crates/edge).
+pub use mirubato_edge::rate_limit::RateLimiter;
 
 static SERVICE: Service = Service {
     name: "scores",
@@ -55,11 +59,13 @@ fn routes() -> Router {
         .get("/api/search", search::search)
         .get("/api/search/popular", search::popular)
         .get("/api/search/recent", search::recent)
+        .limit(Scope::IMPORT)
         .post("/api/import", imports::import_url)
         .post("/api/import/pdf", imports::import_multipart)
         .post("/api/import/images", imports::import_images)
         .post("/api/import/imslp", imports::import_imslp)
         .post("/api/import/batch", imports::import_batch)
+        .limit(Scope::DEFAULT)
         .get("/api/import/health", imports::health)
         .get("/api/import/{id}", imports::status)
         .get("/api/pdf/v2/thumbnail/{id}", processing::thumbnail)

@@ -5,11 +5,14 @@
 mod coordinator;
 
 use mirubato_core::ApiError;
+use mirubato_core::rate_limit::Scope;
 use mirubato_edge::auth::{API_BINDING, authenticate_token};
 use mirubato_edge::{Dependency, EdgeError, RequestContext, Router, Service, serve};
 use worker::{Context, Env, Method, Request, RequestInit, Response, event};
 
 pub use coordinator::SyncCoordinator;
+/// Every worker hosts the rate limiter's counters (crates/edge).
+pub use mirubato_edge::rate_limit::RateLimiter;
 
 static SERVICE: Service = Service {
     name: "sync",
@@ -25,6 +28,7 @@ const COORDINATOR: &str = "SYNC_COORDINATOR";
 
 fn routes() -> Router {
     Router::new()
+        .limit(Scope::SYNC)
         .get("/sync/ws", connect)
         .post("/internal/broadcast", broadcast)
 }

@@ -401,7 +401,7 @@ pub fn restore(args: RestoreArgs) -> TaskResult {
         for table in &export.tables {
             script.push_str(&format!("DELETE FROM \"{table}\";\n"));
         }
-        script.push_str(&fs::read_to_string(&file)?);
+        script.push_str(&fs::read_to_string(file)?);
         let script_file = staging.join(&export.file);
         fs::write(&script_file, script)?;
         run(place

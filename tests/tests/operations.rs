@@ -454,3 +454,52 @@ async fn every_worker_limits_its_public_routes_but_not_internal_calls() {
     assert_eq!(refused.status(), 429);
     assert!(refused.headers().contains_key("retry-after"));
 }
+
+#[tokio::test]
+async fn a_dictionary_lookup_is_an_event_and_reports_its_cache_status() {
+    let stack = shared();
+    let session = sign_in(stack, &unique_email("ops-lookup")).await;
+    let mut statuses = Vec::new();
+    let mut request_ids = Vec::new();
+    for _ in 0..2 {
+        let request_id = format!("ops-{}", random_hex(8));
+        let response = session
+            .get(format!(
+                "{}/api/v1/terms/allegretto",
+                stack.url(Worker::Dictionary)
+            ))
+            .header("X-Request-Id", &request_id)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        statuses.push(
+            response.headers()["x-cache-status"]
+                .to_str()
+                .unwrap()
+                .to_string(),
+        );
+        request_ids.push(request_id);
+    }
+    assert_eq!(statuses, ["MISS", "HIT"]);
+    let event = log_line(
+        stack,
+        Worker::Dictionary,
+        &["\"event\":\"term_looked_up\"", &request_ids[0]],
+    )
+    .await;
+    assert_eq!(event["analytics"]["blobs"][1], "term_looked_up");
+    assert!(event.to_string().contains("\"found\""), "{event}");
+    assert!(!event.to_string().contains(session.user_id()), "{event}");
+    // The request's own data point carries the cache status.
+    let request = log_line(
+        stack,
+        Worker::Dictionary,
+        &["\"route\":\"/api/v1/terms/{term}\"", &request_ids[1]],
+    )
+    .await;
+    assert!(
+        request["analytics"].to_string().contains("HIT"),
+        "{request}"
+    );
+}

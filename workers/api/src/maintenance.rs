@@ -12,7 +12,7 @@ use mirubato_core::alerts::{
     Observation, WorkerState, alert_payload, observe_health, state_changes,
 };
 use mirubato_core::practice::iso;
-use mirubato_edge::{EdgeError, INTERNAL_HOST, now};
+use mirubato_edge::{EdgeError, INTERNAL_HOST, log_cron_job, now};
 use serde_json::{Value, json};
 use worker::{Env, Fetch, Method, Request, RequestInit, query};
 
@@ -54,15 +54,7 @@ pub async fn run(cron: &str, env: &Env) {
         )],
     };
     for (job, outcome) in jobs {
-        let line = match outcome {
-            Ok(done) => json!({
-                "level": "info", "message": "cron finished", "cron": cron, "job": job, "result": done,
-            }),
-            Err(err) => json!({
-                "level": "error", "message": "cron failed", "cron": cron, "job": job, "error": err.to_string(),
-            }),
-        };
-        worker::console_log!("{line}");
+        log_cron_job(cron, job, outcome);
     }
 }
 

@@ -58,11 +58,16 @@ pub(crate) fn var_or(env: &Env, name: &str, default: i64) -> i64 {
 }
 
 /// Says whether an answer came from the cache.
+/// `X-Cache` (the original clients' header) and `X-Cache-Status` (every worker's debug header,
+/// which the request's analytics record reads).
 pub(crate) fn with_cache_header(response: Response, hit: bool) -> Result<Response, EdgeError> {
     let value = if hit { "HIT" } else { "MISS" };
     Ok(mirubato_edge::rebuild_with_headers(
         response,
-        &[("X-Cache", value.to_string())],
+        &[
+            ("X-Cache", value.to_string()),
+            ("X-Cache-Status", value.to_string()),
+        ],
     )?)
 }
 

@@ -80,7 +80,10 @@ impl<'a> From<&'a Entry> for Found<'a> {
 }
 
 /// Counts a lookup (popular searches, related searches, popularity sort).
+/// Counts a lookup (popular searches, popularity sort) and records the `term_looked_up`
+/// event: the language and whether the term was found.
 async fn record_lookup(
+    ctx: &RequestContext,
     db: &D1Database,
     asked: &str,
     found: Option<Found<'_>>,
@@ -88,6 +91,7 @@ async fn record_lookup(
     claims: Option<&Claims>,
 ) -> Result<(), EdgeError> {
     let (_, now) = clock();
+    let outcome = if found.is_some() { "found" } else { "missing" };
     let mut statements = vec![query!(
         db,
         "INSERT INTO search_analytics (id, term, normalized_term, found, entry_id, search_lang, user_id, searched_at) \
@@ -109,6 +113,7 @@ async fn record_lookup(
         )?);
     }
     db.batch(statements).await?;
+    mirubato_edge::event(ctx, "term_looked_up", &[lang.code(), outcome], &[1.0]);
     Ok(())
 }
 
@@ -166,13 +171,13 @@ pub async fn lookup(ctx: RequestContext) -> Result<Response, EdgeError> {
                 .as_str()
                 .zip(hit["entry"]["normalized_term"].as_str())
                 .map(|(id, normalized_term)| Found { id, normalized_term });
-            record_lookup(&db, &normalized, found, lang, claims.as_ref()).await?;
+            record_lookup(&ctx, &db, &normalized, found, lang, claims.as_ref()).await?;
             hit["cache_hit"] = json!(true);
             return with_cache_header(json(&json!({"success": true, "data": hit}))?, true);
         }
         let generate = params.generate()?;
         let Some(entry) = find_term(&db, &normalized, lang, kind).await? else {
-            record_lookup(&db, &normalized, None, lang, claims.as_ref()).await?;
+            record_lookup(&ctx, &db, &normalized, None, lang, claims.as_ref()).await?;
             let generation = match (generate, &claims) {
                 (false, _) => None,
                 (true, None) => Some(Outcome::NotRun(
@@ -191,7 +196,11 @@ pub async fn lookup(ctx: RequestContext) -> Result<Response, EdgeError> {
                 let response = json_with_status(&json!({"success": true, "data": answer}), 201)?;
                 return Ok(mirubato_edge::rebuild_with_headers(
                     response,
-                    &[("X-Generated", "true".to_string()), ("X-Cache", "MISS".to_string())],
+                    &[
+                        ("X-Generated", "true".to_string()),
+                        ("X-Cache", "MISS".to_string()),
+                        ("X-Cache-Status", "MISS".to_string()),
+                    ],
                 )?);
             }
             let suggested = suggestions(&db, &normalized, 5).await?;
@@ -209,7 +218,7 @@ pub async fn lookup(ctx: RequestContext) -> Result<Response, EdgeError> {
                 404,
             );
         };
-        record_lookup(&db, &normalized, Some(Found::from(&entry)), lang, claims.as_ref()).await?;
+        record_lookup(&ctx, &db, &normalized, Some(Found::from(&entry)), lang, claims.as_ref()).await?;
         let mut answer = with_related(&db, &entry, lang).await?;
         if let Some(key) = &key {
             cache::put(&ctx, key, &answer).await?;

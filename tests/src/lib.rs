@@ -190,3 +190,20 @@ pub fn xtask(args: &[&str]) -> (bool, String) {
     );
     (output.status.success(), text)
 }
+
+/// The JSON log line of `worker` that contains every needle, waiting up to ten seconds for it
+/// (log lines are written as the request finishes, and events after it).
+pub async fn log_line(stack: &Stack, worker: Worker, needles: &[&str]) -> serde_json::Value {
+    for _ in 0..100 {
+        let log = stack.log(worker);
+        if let Some(line) = log
+            .lines()
+            .find(|line| needles.iter().all(|needle| line.contains(needle)))
+        {
+            let start = line.find('{').expect("a JSON log line");
+            return serde_json::from_str(&line[start..]).expect("log line is JSON");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("no {worker:?} log line with {needles:?}");
+}

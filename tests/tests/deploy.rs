@@ -5,14 +5,7 @@
 
 use mirubato_blackbox::{Worker, xtask};
 
-/// Deploy order: the sync worker before the api that binds it; the app last.
-const ORDER: [Worker; 5] = [
-    Worker::Sync,
-    Worker::Api,
-    Worker::Scores,
-    Worker::Dictionary,
-    Worker::Frontend,
-];
+const ORDER: [Worker; 5] = Worker::DEPLOY_ORDER;
 
 /// The planned commands: the lines after the dry run's "would run:" marker.
 fn planned(out: &str) -> Vec<&str> {

@@ -5,24 +5,8 @@
 use std::time::Duration;
 
 use mirubato_blackbox::session::{sign_in, unique_client_ip, unique_email};
-use mirubato_blackbox::{Stack, Worker, client, random_hex, shared};
+use mirubato_blackbox::{Stack, Worker, client, log_line, random_hex, shared};
 use serde_json::{Value, json};
-
-/// The JSON log line of `worker` that contains every needle, waiting briefly for it.
-async fn log_line(stack: &Stack, worker: Worker, needles: &[&str]) -> Value {
-    for _ in 0..50 {
-        let log = stack.log(worker);
-        if let Some(line) = log
-            .lines()
-            .find(|line| needles.iter().all(|needle| line.contains(needle)))
-        {
-            let start = line.find('{').expect("a JSON log line");
-            return serde_json::from_str(&line[start..]).expect("log line is JSON");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("no {worker:?} log line with {needles:?}");
-}
 
 #[tokio::test]
 async fn every_response_carries_version_and_processing_time() {

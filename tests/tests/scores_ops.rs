@@ -9,7 +9,7 @@ use std::time::Duration;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use mirubato_blackbox::session::{Session, sign_in, unique_client_ip, unique_email};
-use mirubato_blackbox::{Stack, Worker, client, random_hex, spawn_stack_with};
+use mirubato_blackbox::{Stack, Worker, client, log_line, random_hex, spawn_stack_with};
 use mirubato_core::scores::engrave::engrave;
 use serde_json::{Value, json};
 
@@ -385,22 +385,6 @@ async fn admins_feature_public_collections_and_order_them() {
     assert!(!ids(&after["data"]).contains(&public));
 }
 
-/// The JSON log line of the scores worker that contains every needle, waiting briefly.
-async fn log_line(needles: &[&str]) -> Value {
-    for _ in 0..100 {
-        if let Some(line) = stack()
-            .log(Worker::Scores)
-            .lines()
-            .find(|line| needles.iter().all(|needle| line.contains(needle)))
-        {
-            let start = line.find('{').expect("a JSON log line");
-            return serde_json::from_str(&line[start..]).expect("log line is JSON");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("no scores log line with {needles:?}");
-}
-
 #[tokio::test]
 async fn an_accepted_import_is_a_score_imported_event() {
     let user = new_user("import-event").await;
@@ -428,12 +412,17 @@ async fn an_accepted_import_is_a_score_imported_event() {
     let pdf = engrave("Event Etude", "Carcassi", 1);
     assert_eq!(send(accepted.clone(), pdf_data_url(&pdf)).await, 201);
 
-    let line = log_line(&["\"event\":\"score_imported\"", &accepted]).await;
+    let line = log_line(
+        stack(),
+        Worker::Scores,
+        &["\"event\":\"score_imported\"", &accepted],
+    )
+    .await;
     assert_eq!(line["analytics"]["blobs"][1], "score_imported");
     assert_eq!(line["analytics"]["blobs"][3], "url");
     assert_eq!(line["analytics"]["doubles"], json!([1.0]));
     // The refused import's request has finished (its own log line), with no event.
-    log_line(&[&refused]).await;
+    log_line(stack(), Worker::Scores, &[&refused]).await;
     assert!(
         !stack()
             .log(Worker::Scores)

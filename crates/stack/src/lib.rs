@@ -36,6 +36,15 @@ impl Worker {
         Worker::Frontend,
     ];
 
+    /// Deploy order: the sync worker before the api that binds it; the app last.
+    pub const DEPLOY_ORDER: [Worker; 5] = [
+        Worker::Sync,
+        Worker::Api,
+        Worker::Scores,
+        Worker::Dictionary,
+        Worker::Frontend,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             Worker::Api => "api",

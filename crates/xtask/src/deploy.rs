@@ -80,14 +80,7 @@ fn size_limit(worker: Worker) -> u64 {
     }
 }
 
-/// Deploy order: the sync worker before the api that binds it; the app last.
-const ORDER: [Worker; 5] = [
-    Worker::Sync,
-    Worker::Api,
-    Worker::Scores,
-    Worker::Dictionary,
-    Worker::Frontend,
-];
+const ORDER: [Worker; 5] = Worker::DEPLOY_ORDER;
 
 pub fn wrangler() -> Command {
     let mut command = Command::new(root().join("node_modules/.bin/wrangler"));

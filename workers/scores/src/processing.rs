@@ -4,7 +4,11 @@
 //! the previews.
 
 use mirubato_core::ApiError;
+use mirubato_core::dictionary::generate::answer_text;
 use mirubato_core::score_id::generate_score_id;
+use mirubato_core::scores::analysis::{
+    Catalogued, METADATA_MODELS, SuggestedMetadata, metadata_request, parse_metadata,
+};
 use mirubato_core::scores::import::slugify;
 use mirubato_core::scores::imslp;
 use mirubato_core::scores::model::{ScoreRow, SqlValue};
@@ -16,7 +20,7 @@ use worker::{Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder, Response};
 
 use crate::imports::import_imslp_link;
 use crate::store::{
-    BUCKET, DB, IMMUTABLE, find_score, now_iso, put_object, run, text, visible_score,
+    AI_BINDING, BUCKET, DB, IMMUTABLE, find_score, now_iso, put_object, run, text, visible_score,
 };
 
 /// Pages rendered ahead of time; later pages are rendered on first request.
@@ -212,24 +216,33 @@ async fn process_pdf(env: &Env, score: &ScoreRow) -> Result<(), EdgeError> {
         .get("titleFromUser")
         .and_then(Value::as_bool)
         .unwrap_or(false);
-    let title = match (&facts.title, title_from_user) {
-        (Some(title), false) => title.clone(),
-        _ => score.title.clone(),
+    let local = Catalogued {
+        title: match (&facts.title, title_from_user) {
+            (Some(title), false) => title.clone(),
+            _ => score.title.clone(),
+        },
+        composer: match (&facts.author, score.composer.as_str()) {
+            (Some(author), "Unknown") => author.clone(),
+            _ => score.composer.clone(),
+        },
+        opus: score.opus.clone(),
     };
-    let composer = match (&facts.author, score.composer.as_str()) {
-        (Some(author), "Unknown") => author.clone(),
-        _ => score.composer.clone(),
-    };
+    let Catalogued {
+        title,
+        composer,
+        opus,
+    } = local.with_suggestion(suggested_metadata(env, &facts).await, title_from_user);
     let db = env.d1(DB)?;
     run(
         &db,
-        "UPDATE scores SET title = ?, composer = ?, slug = ?, normalized_id = ?, page_count = ?, subject = ?, \
-         extracted_text = ?, thumbnail_key = ?, processing_status = 'completed', processing_error = NULL, updated_at = ? \
+        "UPDATE scores SET title = ?, composer = ?, opus = ?, slug = ?, normalized_id = ?, page_count = ?, \
+         subject = ?, extracted_text = ?, thumbnail_key = ?, processing_status = 'completed', processing_error = NULL, updated_at = ? \
          WHERE id = ?",
         &[
             text(&title),
             text(&composer),
-            SqlValue::Text(slugify(&title, score.opus.as_deref())),
+            opus.clone().into(),
+            SqlValue::Text(slugify(&title, opus.as_deref())),
             SqlValue::Text(generate_score_id(&title, Some(&composer))),
             SqlValue::Integer(i64::from(facts.page_count)),
             facts.subject.clone().into(),
@@ -240,6 +253,25 @@ async fn process_pdf(env: &Env, score: &ScoreRow) -> Result<(), EdgeError> {
         ],
     )
     .await
+}
+
+/// What Workers AI names for the score, where the binding is configured. A model that fails
+/// or answers nonsense leaves the local result (and says so in the log), never the processing.
+async fn suggested_metadata(env: &Env, facts: &pdf::PdfFacts) -> SuggestedMetadata {
+    let Ok(ai) = env.ai(AI_BINDING) else {
+        return SuggestedMetadata::default();
+    };
+    let request = metadata_request(facts);
+    for model in METADATA_MODELS {
+        match ai.run::<_, Value>(model, &request).await {
+            Ok(answer) => match parse_metadata(&answer_text(&answer["response"])) {
+                Ok(suggested) => return suggested,
+                Err(err) => worker::console_error!("{model} named no usable metadata: {err}"),
+            },
+            Err(err) => worker::console_error!("Workers AI {model} did not answer: {err}"),
+        }
+    }
+    SuggestedMetadata::default()
 }
 
 /// Image imports: the first page is the thumbnail; the pages are served as uploaded.

@@ -40,7 +40,7 @@ pub struct ChatRequest {
 }
 
 impl ChatRequest {
-    fn new(system: &str, user: String) -> Self {
+    pub(crate) fn new(system: &str, user: String) -> Self {
         Self {
             messages: vec![
                 Message {
@@ -177,13 +177,14 @@ pub struct Generated {
 }
 
 /// The JSON object of an answer, which models wrap in prose or code fences at times.
-fn json_object(answer: &str) -> Result<&str, AnswerError> {
+/// The outermost `{…}` of a model's answer (models wrap JSON in prose or code fences).
+pub(crate) fn json_object(answer: &str) -> Result<&str, AnswerError> {
     let start = answer.find('{').ok_or(AnswerError::NoJson)?;
     let end = answer.rfind('}').ok_or(AnswerError::NoJson)?;
     answer.get(start..=end).ok_or(AnswerError::NoJson)
 }
 
-fn filled(text: Option<String>) -> Option<String> {
+pub(crate) fn filled(text: Option<String>) -> Option<String> {
     text.map(|text| text.trim().to_string())
         .filter(|text| !text.is_empty())
 }

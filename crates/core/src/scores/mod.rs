@@ -2,6 +2,7 @@
 //! rendering, IMSLP link resolution, search queries, the anonymous import limit, shared and
 //! featured collections, and upkeep (orphaned files, stuck imports).
 
+pub mod analysis;
 pub mod engrave;
 pub mod import;
 pub mod imslp;

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use mirubato_blackbox::session::{sign_in, unique_client_ip, unique_email};
-use mirubato_blackbox::{Stack, Worker, client, log_line, random_hex, shared};
+use mirubato_blackbox::{Stack, Worker, client, log_line, random_hex, shared, spawn_stack_with};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -486,4 +486,39 @@ async fn a_dictionary_lookup_is_an_event_and_reports_its_cache_status() {
         request["analytics"].to_string().contains("HIT"),
         "{request}"
     );
+}
+
+#[tokio::test]
+async fn the_hourly_cron_purges_expired_idempotency_keys_and_keeps_fresh_ones() {
+    let mut stack = spawn_stack_with(|options| {
+        options
+            .extra_vars
+            .push((Worker::Api, "IDEMPOTENCY_TTL_SECS".into(), "4".into()));
+    });
+    let session = sign_in(&stack, &unique_email("ops-purge")).await;
+    let push = |key: &'static str, minutes: u32| {
+        session
+            .post(format!("{}/api/sync/push", stack.url(Worker::Api)))
+            .header("X-Idempotency-Key", key)
+            .json(&json!({"changes": {"entries": [{
+                "id": format!("entry_purge_{key}"), "timestamp": "2026-03-01T09:00:00.000Z",
+                "duration": minutes, "type": "practice", "instrument": "piano",
+                "updatedAt": "2026-03-01T09:00:00.000Z"
+            }]}}))
+            .send()
+    };
+    assert_eq!(push("expiring", 10).await.unwrap().status(), 200);
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert_eq!(push("fresh", 10).await.unwrap().status(), 200);
+
+    run_cron(&stack, "17 * * * *").await;
+    let line = log_line(&stack, Worker::Api, &["\"job\":\"purge-expired\""]).await;
+    assert_eq!(line["result"]["idempotency_keys"], 1, "{line}");
+    // The fresh key still replays; the expired one is gone, so a new body is a new request.
+    let replay = push("fresh", 10).await.unwrap();
+    assert_eq!(replay.headers()["x-idempotent-replay"], "true");
+    let reused = push("expiring", 25).await.unwrap();
+    assert_eq!(reused.status(), 200);
+    assert!(!reused.headers().contains_key("x-idempotent-replay"));
+    stack.shutdown();
 }

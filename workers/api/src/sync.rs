@@ -124,15 +124,27 @@ async fn find_replay(
     .await?)
 }
 
+/// How long an answer is replayed: `IDEMPOTENCY_TTL_SECS` when configured, else a day.
+fn idempotency_ttl(ctx: &RequestContext) -> chrono::Duration {
+    ctx.env
+        .var("IDEMPOTENCY_TTL_SECS")
+        .ok()
+        .and_then(|secs| secs.to_string().trim().parse().ok())
+        .map_or_else(
+            || chrono::Duration::hours(IDEMPOTENCY_HOURS),
+            chrono::Duration::seconds,
+        )
+}
+
 async fn remember(
     db: &D1Database,
     user_id: &str,
     key: &str,
     hash: &str,
     response: &str,
+    ttl: chrono::Duration,
 ) -> Result<(), EdgeError> {
-    let expires = (now() + chrono::Duration::hours(IDEMPOTENCY_HOURS))
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let expires = (now() + ttl).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     query!(
         db,
         "INSERT INTO idempotency_keys (user_id, key, request_hash, response, created_at, expires_at) \
@@ -241,7 +253,15 @@ pub async fn push(mut ctx: RequestContext) -> Result<Response, EdgeError> {
     record_entries_logged(&ctx, &outcome);
     let answer = push_response(&outcome);
     if let Some(key) = &key {
-        remember(&db, &claims.sub, key, &hash, &answer.to_string()).await?;
+        remember(
+            &db,
+            &claims.sub,
+            key,
+            &hash,
+            &answer.to_string(),
+            idempotency_ttl(&ctx),
+        )
+        .await?;
     }
     json_with_status(&answer, 200)
 }

@@ -12,9 +12,9 @@ use mirubato_core::ApiError;
 use mirubato_core::rate_limit::{Caller, CountRequest, Decision, Scope, Window, count};
 use worker::{DurableObject, Env, Method, Request, RequestInit, Response, State, durable_object};
 
-use crate::auth::{presented_access_token, session_signer};
+use crate::auth::{access_claims, presented_access_token};
 use crate::respond::error_response;
-use crate::{EdgeError, RequestContext, now, now_ms};
+use crate::{EdgeError, RequestContext, now_ms};
 
 /// The Durable Object namespace every worker binds (class [`RateLimiter`]).
 pub const RATE_LIMITER: &str = "RATE_LIMITER";
@@ -63,12 +63,7 @@ pub async fn admit(ctx: &RequestContext, scope: Scope) -> Result<Decision, EdgeE
 fn caller(ctx: &RequestContext) -> Caller {
     let user = presented_access_token(ctx)
         .or_else(|| ctx.query("token"))
-        .and_then(|token| {
-            let signer = session_signer(ctx).ok()?;
-            signer
-                .verify(&token, mirubato_core::jwt::TokenType::Access, now())
-                .ok()
-        });
+        .and_then(|token| access_claims(ctx, &token).ok());
     match user {
         Some(claims) => Caller::User { id: claims.sub },
         None => Caller::Anonymous {
@@ -115,11 +110,14 @@ impl DurableObject for RateLimiter {
         if Some(window) != previous {
             storage.put(&request.scope, window).await?;
         }
-        // Cleared once the latest window ends; a later request moves the alarm on.
-        let reset_ms = (decision.reset_at * 1000) as i64;
-        let scheduled = storage.get_alarm().await?;
-        if scheduled.is_none_or(|at| at < reset_ms) {
-            storage.set_alarm(reset_ms).await?;
+        // Cleared once the latest window ends. Only a new window can end later than the
+        // alarm already set, so a request inside a known window touches no alarm.
+        if previous.map(|stored| stored.start) != Some(window.start) {
+            let reset_ms = (decision.reset_at * 1000) as i64;
+            let scheduled = storage.get_alarm().await?;
+            if scheduled.is_none_or(|at| at < reset_ms) {
+                storage.set_alarm(reset_ms).await?;
+            }
         }
         Response::from_json(&decision)
     }

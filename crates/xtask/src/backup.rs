@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::deploy::{DeployEnv, wrangler};
 use crate::setup;
-use crate::util::{TaskError, TaskResult, describe, root};
+use crate::util::{TaskError, TaskResult, capture, root};
 
 /// Which databases: a deployed environment's, or local state.
 #[derive(clap::Args)]
@@ -176,30 +176,13 @@ fn export_config(state_dir: &Path, worker: Worker) -> TaskResult<PathBuf> {
     Ok(config)
 }
 
-/// Runs a command, returning its stdout; failures carry wrangler's own message.
-fn run(command: &mut Command) -> TaskResult<String> {
-    let text = describe(command);
-    println!("$ {text}");
-    let output = command.output().map_err(|source| TaskError::Spawn {
-        command: text.clone(),
-        source,
-    })?;
-    if output.status.success() {
-        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
-    } else {
-        Err(TaskError::Message(format!(
-            "`{text}` failed:\n{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        )))
-    }
-}
-
 /// One query through `wrangler d1 execute --json`: the rows of its result.
 fn query(place: &Place, worker: Worker, sql: &str) -> TaskResult<Vec<serde_json::Value>> {
-    let out = run(place
-        .d1(&["execute"], worker)?
-        .args(["--json", "--command", sql]))?;
+    let out = capture(
+        place
+            .d1(&["execute"], worker)?
+            .args(["--json", "--command", sql]),
+    )?;
     let results: Vec<serde_json::Value> = serde_json::from_str(&out).map_err(|err| {
         TaskError::Message(format!(
             "wrangler d1 execute answered no JSON ({err}): {out}"
@@ -221,15 +204,14 @@ fn applied_migrations(place: &Place, worker: Worker) -> TaskResult<Vec<String>> 
         .collect())
 }
 
+/// Every table of the database that is not SQLite's or Cloudflare's own.
+const USER_TABLES: &str = "SELECT name, sql FROM sqlite_master WHERE type = 'table' \
+     AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' ORDER BY name";
+
 /// The tables holding rows to back up: not FTS5 tables nor their shadow tables (derived from
 /// the rows by triggers), nor SQLite's or Cloudflare's own.
 fn data_tables(place: &Place, worker: Worker) -> TaskResult<Vec<String>> {
-    let rows = query(
-        place,
-        worker,
-        "SELECT name, sql FROM sqlite_master WHERE type = 'table' \
-         AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' ORDER BY name",
-    )?;
+    let rows = query(place, worker, USER_TABLES)?;
     let text = |row: &serde_json::Value, key: &str| {
         row.get(key)
             .and_then(|value| value.as_str())
@@ -308,7 +290,7 @@ pub fn backup(args: BackupArgs) -> TaskResult {
         for table in &tables {
             export.args(["--table", table]);
         }
-        run(&mut export)?;
+        capture(&mut export)?;
         Ok(DatabaseExport {
             database: database.to_string(),
             worker: worker.name().to_string(),
@@ -373,12 +355,7 @@ pub fn restore(args: RestoreArgs) -> TaskResult {
         if let Place::Local { state_dir } = place {
             fs::create_dir_all(persist_dir(&absolute(state_dir), worker))?;
         }
-        let tables = query(
-            &place,
-            worker,
-            "SELECT name FROM sqlite_master WHERE type = 'table' \
-             AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'",
-        )?;
+        let tables = query(&place, worker, USER_TABLES)?;
         if tables.is_empty() {
             Ok(())
         } else {
@@ -395,7 +372,7 @@ pub fn restore(args: RestoreArgs) -> TaskResult {
         let Some((_, export, file)) = plan.iter().find(|(planned, _, _)| *planned == worker) else {
             return Ok(());
         };
-        run(&mut place.d1(&["migrations", "apply"], worker)?)?;
+        capture(&mut place.d1(&["migrations", "apply"], worker)?)?;
         // The rows replace whatever the seed migrations inserted, in one script.
         let mut script = String::from("PRAGMA defer_foreign_keys=TRUE;\n");
         for table in &export.tables {
@@ -404,11 +381,13 @@ pub fn restore(args: RestoreArgs) -> TaskResult {
         script.push_str(&fs::read_to_string(file)?);
         let script_file = staging.join(&export.file);
         fs::write(&script_file, script)?;
-        run(place
-            .d1(&["execute"], worker)?
-            .arg("--yes")
-            .arg("--file")
-            .arg(&script_file))?;
+        capture(
+            place
+                .d1(&["execute"], worker)?
+                .arg("--yes")
+                .arg("--file")
+                .arg(&script_file),
+        )?;
         Ok(())
     })?;
     println!(

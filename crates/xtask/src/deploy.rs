@@ -13,7 +13,7 @@ use std::process::Command;
 
 use mirubato_stack::Worker;
 
-use crate::util::{TaskError, TaskResult, describe, exec, node_path, output, root};
+use crate::util::{TaskError, TaskResult, capture, describe, exec, node_path, output, root};
 use crate::{build, setup};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -168,27 +168,13 @@ struct Runner {
 
 impl Runner {
     fn run(&self, command: &mut Command) -> TaskResult<String> {
-        let text = describe(command);
         if self.dry_run {
-            println!("would run: {text}");
+            println!("would run: {}", describe(command));
             return Ok(String::new());
         }
-        println!("$ {text}");
-        let out = command.output().map_err(|source| TaskError::Spawn {
-            command: text.clone(),
-            source,
-        })?;
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        print!("{stdout}");
-        if out.status.success() {
-            Ok(stdout)
-        } else {
-            Err(TaskError::Message(format!(
-                "`{text}` failed ({}): {}",
-                out.status,
-                String::from_utf8_lossy(&out.stderr).trim()
-            )))
-        }
+        let out = capture(command)?;
+        print!("{out}");
+        Ok(out)
     }
 }
 

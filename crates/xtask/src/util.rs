@@ -71,6 +71,27 @@ pub fn exec(command: &mut Command) -> TaskResult {
     }
 }
 
+/// Runs a command (shown as `$ …`) and returns its stdout; a failure carries the command's
+/// own output.
+pub fn capture(command: &mut Command) -> TaskResult<String> {
+    let text = describe(command);
+    println!("$ {text}");
+    let out = command.output().map_err(|source| TaskError::Spawn {
+        command: text.clone(),
+        source,
+    })?;
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    if out.status.success() {
+        Ok(stdout)
+    } else {
+        Err(TaskError::Message(format!(
+            "`{text}` failed ({}):\n{stdout}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        )))
+    }
+}
+
 /// Runs a command quietly and returns its trimmed stdout, or `None` if it cannot run or fails.
 pub fn output(command: &mut Command) -> Option<String> {
     let out = command.stderr(Stdio::null()).output().ok()?;

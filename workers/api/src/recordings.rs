@@ -41,6 +41,20 @@ pub(crate) fn quota_bytes(env: &Env) -> u64 {
 }
 
 /// Bytes a user's recordings and open uploads take.
+/// SQL for the bytes a user's stored recordings and open uploads take, over the user-id
+/// parameter `$user`: the quota report and both quota-guarded inserts count the same way.
+macro_rules! used_bytes_sql {
+    ($user:literal) => {
+        concat!(
+            "(SELECT COALESCE(SUM(size), 0) FROM recordings WHERE user_id = ",
+            $user,
+            ") + (SELECT COALESCE(SUM(size), 0) FROM recording_uploads WHERE user_id = ",
+            $user,
+            ")"
+        )
+    };
+}
+
 pub(crate) async fn used_bytes(db: &D1Database, user_id: &str) -> Result<u64, EdgeError> {
     #[derive(Deserialize)]
     struct Used {
@@ -48,8 +62,7 @@ pub(crate) async fn used_bytes(db: &D1Database, user_id: &str) -> Result<u64, Ed
     }
     let used = query!(
         db,
-        "SELECT (SELECT COALESCE(SUM(size), 0) FROM recordings WHERE user_id = ?1) \
-              + (SELECT COALESCE(SUM(size), 0) FROM recording_uploads WHERE user_id = ?1) AS used",
+        concat!("SELECT ", used_bytes_sql!("?1"), " AS used"),
         user_id
     )?
     .first::<Used>(None)
@@ -180,10 +193,12 @@ pub async fn upload(mut ctx: RequestContext) -> Result<Response, EdgeError> {
     // have taken it meanwhile); otherwise the object goes again.
     let claimed = query!(
         &db,
-        "INSERT INTO recordings (id, user_id, r2_key, content_type, size, created_at) \
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6 \
-         WHERE (SELECT COALESCE(SUM(size), 0) FROM recordings WHERE user_id = ?2) \
-             + (SELECT COALESCE(SUM(size), 0) FROM recording_uploads WHERE user_id = ?2) + ?5 <= ?7",
+        concat!(
+            "INSERT INTO recordings (id, user_id, r2_key, content_type, size, created_at) \
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE ",
+            used_bytes_sql!("?2"),
+            " + ?5 <= ?7"
+        ),
         &audio.id,
         &claims.sub,
         &key,
@@ -463,11 +478,13 @@ pub async fn create_upload(mut ctx: RequestContext) -> Result<Response, EdgeErro
     // The declared size is reserved against the quota, unless a concurrent upload took it.
     let reserved = query!(
         &db,
-        "INSERT INTO recording_uploads \
-           (id, user_id, recording_id, r2_key, r2_upload_id, content_type, size, fields, created_at, updated_at) \
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9 \
-         WHERE (SELECT COALESCE(SUM(size), 0) FROM recordings WHERE user_id = ?2) \
-             + (SELECT COALESCE(SUM(size), 0) FROM recording_uploads WHERE user_id = ?2) + ?7 <= ?10",
+        concat!(
+            "INSERT INTO recording_uploads \
+               (id, user_id, recording_id, r2_key, r2_upload_id, content_type, size, fields, created_at, updated_at) \
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9 WHERE ",
+            used_bytes_sql!("?2"),
+            " + ?7 <= ?10"
+        ),
         &upload.id,
         &claims.sub,
         &upload.recording_id,

@@ -32,9 +32,12 @@ export const test = base.extend<{ problems: PageProblems; allowedErrors: RegExp 
     async ({ page, baseURL, allowedErrors }, use) => {
       const origin = new URL(baseURL!).origin
       const problems: PageProblems = { errors: [], failedRequests: [] }
+      // Network requests only: a `blob:` URL shares the origin but is in-memory data, and
+      // the browser aborts its load when the page revokes it (a thumbnail left behind).
       const ownOrigin = (url: string) => {
         try {
-          return new URL(url).origin === origin
+          const parsed = new URL(url)
+          return parsed.protocol.startsWith('http') && parsed.origin === origin
         } catch {
           return false
         }

@@ -207,3 +207,17 @@ pub async fn log_line(stack: &Stack, worker: Worker, needles: &[&str]) -> serde_
     }
     panic!("no {worker:?} log line with {needles:?}");
 }
+
+/// Waits, when needed, until at least `margin_secs` remain in the current fixed window of
+/// `window_secs` (windows start at multiples of their length since the epoch), so a test
+/// that counts requests against one window does not straddle two.
+pub async fn await_window_with_room(window_secs: u64, margin_secs: u64) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|since| since.as_secs_f64())
+        .unwrap_or_default();
+    let left = window_secs as f64 - now % window_secs as f64;
+    if left < margin_secs as f64 {
+        tokio::time::sleep(std::time::Duration::from_secs_f64(left + 0.1)).await;
+    }
+}

@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 pub use mirubato_stack::{Stack, StackOptions, Worker};
 
 pub mod session;
+pub mod site;
 
 /// The Google client id the stack's api is configured with.
 pub const GOOGLE_CLIENT_ID: &str = "mirubato-test.apps.googleusercontent.com";

@@ -20,6 +20,7 @@ pub enum ErrorCode {
     RangeNotSatisfiable,
     RateLimited,
     InternalError,
+    BadGateway,
     ServiceUnavailable,
 }
 
@@ -65,6 +66,11 @@ pub enum ApiError {
     RangeNotSatisfiable { size: u64 },
     #[error("Too many requests; retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
+    /// A server we fetch from on the caller's behalf (a score's URL, IMSLP) failed in a way
+    /// that may pass: it answered 5xx or 429, or could not be reached. The message names the
+    /// server and what it answered; nothing of ours is in it.
+    #[error("{0}")]
+    Upstream(String),
     #[error("Service unavailable")]
     Unavailable(String),
     #[error("Internal server error")]
@@ -102,6 +108,7 @@ impl ApiError {
             Self::RangeNotSatisfiable { .. } => 416,
             Self::RateLimited { .. } => 429,
             Self::Internal(_) => 500,
+            Self::Upstream(_) => 502,
             Self::Unavailable(_) => 503,
         }
     }
@@ -120,6 +127,7 @@ impl ApiError {
             Self::RangeNotSatisfiable { .. } => ErrorCode::RangeNotSatisfiable,
             Self::RateLimited { .. } => ErrorCode::RateLimited,
             Self::Internal(_) => ErrorCode::InternalError,
+            Self::Upstream(_) => ErrorCode::BadGateway,
             Self::Unavailable(_) => ErrorCode::ServiceUnavailable,
         }
     }
@@ -248,6 +256,7 @@ mod tests {
             ApiError::Conflict("x".into()),
             ApiError::PayloadTooLarge { limit_bytes: 1 },
             ApiError::UnsupportedMediaType("x".into()),
+            ApiError::Upstream("x".into()),
             ApiError::Unavailable("x".into()),
         ];
         for err in all {

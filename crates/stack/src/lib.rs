@@ -133,6 +133,9 @@ pub struct StackOptions {
     pub echo_logs: bool,
     /// How long to wait for every worker to answer `/livez`.
     pub ready_timeout: Duration,
+    /// Give the scores worker a `BROWSER` (Browser Rendering) binding, served locally by
+    /// Miniflare through this machine's Chromium (see [`browser_rendering`]).
+    pub browser_rendering: bool,
 }
 
 impl StackOptions {
@@ -148,12 +151,14 @@ impl StackOptions {
             extra_vars: Vec::new(),
             echo_logs: false,
             ready_timeout: Duration::from_secs(120),
+            browser_rendering: false,
         }
     }
 }
 
 struct Running {
     worker: Worker,
+    config: PathBuf,
     port: u16,
     inspector_port: u16,
     vars: Vec<(String, String)>,
@@ -167,6 +172,7 @@ pub struct Stack {
     watchdog: Option<Child>,
     host: String,
     state_dir: PathBuf,
+    options: StackOptions,
 }
 
 impl Stack {
@@ -206,22 +212,101 @@ impl Stack {
     /// Stops one worker (to see how the others notice), the way [`shutdown`](Self::shutdown)
     /// stops them all.
     pub fn stop(&mut self, worker: Worker) {
+        if let Some(index) = self
+            .running
+            .iter()
+            .position(|running| running.worker == worker)
+        {
+            let mut running = self.running.remove(index);
+            stop_process(&mut running);
+        }
+    }
+
+    /// Runs SQL on a worker's own D1 database (for tests that need a state no client can
+    /// produce, such as an import whose queue message was lost): stops the worker, since
+    /// workerd and wrangler must not share its SQLite files, executes, and starts it again on
+    /// the same port with the same configuration. Returns wrangler's output.
+    pub fn execute_sql(&mut self, worker: Worker, sql: &str) -> Result<String, StackError> {
+        let database = worker.owned_database().ok_or_else(|| {
+            StackError::Missing(format!("{} has no database of its own", worker.name()))
+        })?;
+        let options = self.options.clone();
+        self.run_between_restarts(worker, || {
+            let mut command = wrangler_command(&options);
+            command
+                .args(["d1", "execute", database, "--local", "--persist-to"])
+                .arg(persist_dir(&options.state_dir, worker))
+                .arg("-c")
+                .arg(worker.config())
+                .args(["--command", sql])
+                .stdin(Stdio::null());
+            let output = command
+                .output()
+                .map_err(io_err(format!("run wrangler d1 execute {database}")))?;
+            let text = format!(
+                "{}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
+            if !output.status.success() {
+                return Err(StackError::CommandFailed {
+                    command: format!("wrangler d1 execute {database}"),
+                    status: output.status.to_string(),
+                    output: text,
+                });
+            }
+            Ok(text)
+        })
+    }
+
+    /// Stops one worker, runs `while_down`, then starts the worker again on its port with
+    /// its configuration, and waits until it answers `/livez`.
+    fn run_between_restarts<T>(
+        &mut self,
+        worker: Worker,
+        while_down: impl FnOnce() -> Result<T, StackError>,
+    ) -> Result<T, StackError> {
         let Some(index) = self
             .running
             .iter()
             .position(|running| running.worker == worker)
         else {
-            return;
+            return Err(StackError::Missing(format!(
+                "{} is not running",
+                worker.name()
+            )));
         };
-        let mut running = self.running.remove(index);
-        let group = [running.child.id()];
-        signal_groups("TERM", &group);
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline && matches!(running.child.try_wait(), Ok(None)) {
-            thread::sleep(Duration::from_millis(50));
+        stop_process(&mut self.running[index]);
+        let outcome = while_down();
+        let previous = &self.running[index];
+        let mut replacement = spawn_worker(
+            &self.options,
+            worker,
+            &previous.config.clone(),
+            previous.port,
+            previous.inspector_port,
+            &previous.vars.clone(),
+        )?;
+        let deadline = Instant::now() + self.options.ready_timeout;
+        while http_status(replacement.port, "/livez") != Some(200) {
+            if Instant::now() > deadline || matches!(replacement.child.try_wait(), Ok(Some(_))) {
+                stop_process(&mut replacement);
+                return Err(StackError::NotReady {
+                    worker: worker.name(),
+                    secs: self.options.ready_timeout.as_secs(),
+                    log: fs::read_to_string(&replacement.log_path).unwrap_or_default(),
+                });
+            }
+            thread::sleep(Duration::from_millis(250));
         }
-        signal_groups("KILL", &group);
-        let _ = running.child.wait();
+        self.running[index] = replacement;
+        // The watchdog must know the new process group.
+        if let Some(mut old) = self.watchdog.take() {
+            let _ = old.kill();
+            let _ = old.wait();
+        }
+        self.watchdog = Some(spawn_watchdog(self)?);
+        outcome
     }
 
     /// Stops every worker: SIGTERM to each process group, SIGKILL after a grace period.
@@ -256,6 +341,18 @@ impl Drop for Stack {
     }
 }
 
+/// SIGTERM to the worker's process group, SIGKILL after a grace period.
+fn stop_process(running: &mut Running) {
+    let group = [running.child.id()];
+    signal_groups("TERM", &group);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline && matches!(running.child.try_wait(), Ok(None)) {
+        thread::sleep(Duration::from_millis(50));
+    }
+    signal_groups("KILL", &group);
+    let _ = running.child.wait();
+}
+
 fn signal_groups(signal: &str, groups: &[u32]) {
     if groups.is_empty() {
         return;
@@ -288,8 +385,88 @@ fn wrangler_command(options: &StackOptions) -> Command {
         .env("NO_COLOR", "1")
         .env("FORCE_COLOR", "0")
         .env("XDG_CONFIG_HOME", options.state_dir.join("xdg"))
+        // Miniflare looks for its Chrome in the cache (see `browser_rendering`).
+        .env("XDG_CACHE_HOME", options.state_dir.join("xdg-cache"))
         .env("WRANGLER_LOG_PATH", options.state_dir.join("logs"));
     command
+}
+
+/// Chromium builds this machine may have (Debian's real binary first: its `/usr/bin`
+/// launcher script reads `/etc/chromium.d`, which may fail under Miniflare's bare env).
+const CHROMIUM: [&str; 4] = [
+    "/usr/lib/chromium/chromium",
+    "/usr/bin/chromium",
+    "/usr/bin/chromium-browser",
+    "/usr/bin/google-chrome",
+];
+
+/// Prepares local Browser Rendering without a download. Miniflare launches the Chrome build
+/// it pins from `$XDG_CACHE_HOME/.wrangler/chrome/linux-<version>/chrome-linux64/chrome` and
+/// downloads it when missing (impossible offline); this puts a launcher for the system's
+/// Chromium there, marked installed. Returns the scores config with the binding added, which
+/// lives in the state folder (paths made absolute) so the checked-in config stays as it is.
+pub fn browser_rendering(options: &StackOptions) -> Result<PathBuf, StackError> {
+    let chromium = CHROMIUM
+        .iter()
+        .map(Path::new)
+        .find(|path| path.exists())
+        .ok_or_else(|| {
+            StackError::Missing(format!(
+                "Browser Rendering needs Chromium ({}): run `cargo xtask setup`",
+                CHROMIUM.join(", ")
+            ))
+        })?;
+    let miniflare = options
+        .root
+        .join("node_modules/miniflare/dist/src/index.js");
+    let source =
+        fs::read_to_string(&miniflare).map_err(io_err(format!("read {}", miniflare.display())))?;
+    let version = source
+        .split("BROWSER_VERSION = \"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .ok_or_else(|| {
+            StackError::Missing(format!(
+                "{} no longer names its BROWSER_VERSION",
+                miniflare.display()
+            ))
+        })?;
+    let install = options
+        .state_dir
+        .join("xdg-cache/.wrangler/chrome")
+        .join(format!("linux-{version}"));
+    let bin = install.join("chrome-linux64");
+    fs::create_dir_all(&bin).map_err(io_err(format!("create {}", bin.display())))?;
+    let launcher = bin.join("chrome");
+    fs::write(
+        &launcher,
+        format!(
+            "#!/bin/sh\nexec {} --no-sandbox \"$@\"\n",
+            chromium.display()
+        ),
+    )
+    .map_err(io_err(format!("write {}", launcher.display())))?;
+    fs::set_permissions(
+        &launcher,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .map_err(io_err(format!("make {} executable", launcher.display())))?;
+    let marker = install.join(".miniflare-install-complete");
+    fs::write(&marker, "").map_err(io_err(format!("write {}", marker.display())))?;
+
+    let checked_in = options.root.join(Worker::Scores.config());
+    let config = fs::read_to_string(&checked_in)
+        .map_err(io_err(format!("read {}", checked_in.display())))?;
+    let wrangler_dir = options.root.join("wrangler");
+    let config = format!(
+        "browser = {{ binding = \"BROWSER\" }}\n{}",
+        config.replace("\"../", &format!("\"{}/../", wrangler_dir.display()))
+    );
+    let derived = options.state_dir.join("config").join("scores.toml");
+    fs::create_dir_all(options.state_dir.join("config"))
+        .map_err(io_err("create the derived config folder"))?;
+    fs::write(&derived, config).map_err(io_err(format!("write {}", derived.display())))?;
+    Ok(derived)
 }
 
 /// Where one worker's local D1, KV, R2 and Durable Object state lives. Each wrangler process
@@ -442,6 +619,11 @@ pub fn start(options: &StackOptions) -> Result<Stack, StackError> {
     if options.apply_migrations {
         apply_migrations(options)?;
     }
+    let browser_config = if options.browser_rendering {
+        Some(browser_rendering(options)?)
+    } else {
+        None
+    };
 
     // Every port this stack needs (the workers' own where not fixed, and one inspector port
     // per worker), chosen at once so none collide.
@@ -471,6 +653,7 @@ pub fn start(options: &StackOptions) -> Result<Stack, StackError> {
         watchdog: None,
         host: host.clone(),
         state_dir: options.state_dir.clone(),
+        options: options.clone(),
     };
     for (&(worker, port), &inspector_port) in ports.iter().zip(&inspector_ports) {
         let mut vars = vec![("ALLOWED_ORIGINS".to_string(), allowed_origins.clone())];
@@ -496,7 +679,11 @@ pub fn start(options: &StackOptions) -> Result<Stack, StackError> {
                 .filter(|(w, _, _)| *w == worker)
                 .map(|(_, key, value)| (key.clone(), value.clone())),
         );
-        let running = spawn_worker(options, worker, port, inspector_port, &vars)?;
+        let config = match (worker, &browser_config) {
+            (Worker::Scores, Some(derived)) => derived.clone(),
+            _ => PathBuf::from(worker.config()),
+        };
+        let running = spawn_worker(options, worker, &config, port, inspector_port, &vars)?;
         stack.running.push(running);
     }
     stack.watchdog = Some(spawn_watchdog(&stack)?);
@@ -518,6 +705,7 @@ pub fn start(options: &StackOptions) -> Result<Stack, StackError> {
                 let replacement = spawn_worker(
                     options,
                     running.worker,
+                    &running.config.clone(),
                     running.port,
                     running.inspector_port,
                     &running.vars,
@@ -554,6 +742,7 @@ const STARTUP_RESTARTS: u32 = 2;
 fn spawn_worker(
     options: &StackOptions,
     worker: Worker,
+    config: &Path,
     port: u16,
     inspector_port: u16,
     vars: &[(String, String)],
@@ -566,7 +755,7 @@ fn spawn_worker(
     command
         .arg("dev")
         .arg("-c")
-        .arg(worker.config())
+        .arg(config)
         .args(["--ip", "127.0.0.1", "--port", &port.to_string()])
         .args(["--inspector-port", &inspector_port.to_string()])
         .arg("--persist-to")
@@ -605,6 +794,7 @@ fn spawn_worker(
     }
     Ok(Running {
         worker,
+        config: config.to_path_buf(),
         port,
         inspector_port,
         vars: vars.to_vec(),

@@ -16,13 +16,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use url::Url;
 use worker::{
-    Env, Fetch, FormEntry, Headers, Method, Request, RequestInit, RequestRedirect, Response,
+    D1Database, Env, Fetch, FormEntry, Headers, Method, Request, RequestInit, RequestRedirect,
+    Response,
 };
 
 use crate::limits::{Admission, admit};
 use crate::processing::Job;
 use crate::store::{
-    AI_BINDING, BROWSER_BINDING, BUCKET, DB, IMMUTABLE, PDF_QUEUE, find_score, insert, now_iso,
+    AI_BINDING, BUCKET, DB, IMMUTABLE, PDF_QUEUE, find_score, first, imslp_site, insert, now_iso,
     put_object, text, user, viewer,
 };
 
@@ -45,6 +46,8 @@ pub struct NewScore {
     pub imslp_url: Option<String>,
     pub owner: Option<String>,
     pub visibility: Option<Visibility>,
+    /// The row already exists as a batch import's placeholder (same id), to be filled in.
+    pub fills_placeholder: bool,
 }
 
 impl NewScore {
@@ -62,6 +65,7 @@ impl NewScore {
             imslp_url: None,
             owner,
             visibility: None,
+            fills_placeholder: false,
         }
     }
 }
@@ -90,40 +94,49 @@ pub async fn store_pdf(env: &Env, score: NewScore) -> Result<Value, EdgeError> {
         Visibility::Public
     });
     let now = now_iso();
-    insert(
-        &db,
-        "scores",
-        &[
-            ("id", text(&score.id)),
-            ("title", text(&title)),
-            ("composer", text(&composer)),
-            ("slug", SqlValue::Text(slugify(&title, None))),
-            (
-                "normalized_id",
-                SqlValue::Text(generate_score_id(&title, Some(&composer))),
-            ),
-            ("source", text(score.source)),
-            ("source_type", text("pdf")),
-            ("source_url", score.source_url.clone().into()),
-            ("imslp_url", score.imslp_url.clone().into()),
-            (
-                "metadata",
-                SqlValue::Text(json!({ "titleFromUser": title_from_user }).to_string()),
-            ),
-            ("r2_key", text(&score.r2_key)),
-            (
-                "pdf_url",
-                SqlValue::Text(format!("/api/scores/{}/download/pdf", score.id)),
-            ),
-            ("file_size_bytes", SqlValue::Integer(size)),
-            ("user_id", score.owner.clone().into()),
-            ("visibility", text(visibility.as_str())),
-            ("imported_at", text(&now)),
-            ("created_at", text(&now)),
-            ("updated_at", text(&now)),
-        ],
-    )
-    .await?;
+    let columns = [
+        ("id", text(&score.id)),
+        ("title", text(&title)),
+        ("composer", text(&composer)),
+        ("slug", SqlValue::Text(slugify(&title, None))),
+        (
+            "normalized_id",
+            SqlValue::Text(generate_score_id(&title, Some(&composer))),
+        ),
+        ("source", text(score.source)),
+        ("source_type", text("pdf")),
+        ("source_url", score.source_url.clone().into()),
+        ("imslp_url", score.imslp_url.clone().into()),
+        (
+            "metadata",
+            SqlValue::Text(json!({ "titleFromUser": title_from_user }).to_string()),
+        ),
+        ("r2_key", text(&score.r2_key)),
+        (
+            "pdf_url",
+            SqlValue::Text(format!("/api/scores/{}/download/pdf", score.id)),
+        ),
+        ("file_size_bytes", SqlValue::Integer(size)),
+        ("user_id", score.owner.clone().into()),
+        ("visibility", text(visibility.as_str())),
+        ("imported_at", text(&now)),
+        ("created_at", text(&now)),
+        ("updated_at", text(&now)),
+    ];
+    if score.fills_placeholder {
+        // Owner, visibility and creation stay as the batch import set them. A placeholder
+        // deleted meanwhile takes the file with it: the import was withdrawn.
+        let filled: Vec<(&str, SqlValue)> = columns
+            .into_iter()
+            .filter(|(name, _)| !matches!(*name, "id" | "user_id" | "visibility" | "created_at"))
+            .collect();
+        if !fill_placeholder(&db, &score.id, &filled).await? {
+            bucket.delete(&score.r2_key).await?;
+            return Err(ApiError::not_found("The import was deleted before it finished").into());
+        }
+    } else {
+        insert(&db, "scores", &columns).await?;
+    }
     enqueue(
         env,
         Job::Process {
@@ -142,13 +155,54 @@ pub async fn store_pdf(env: &Env, score: NewScore) -> Result<Value, EdgeError> {
     }))
 }
 
+/// Sets the columns of a batch import's placeholder row; false when it no longer exists.
+async fn fill_placeholder(
+    db: &D1Database,
+    id: &str,
+    columns: &[(&str, SqlValue)],
+) -> Result<bool, EdgeError> {
+    let assignments: Vec<String> = columns
+        .iter()
+        .map(|(name, _)| format!("{name} = ?"))
+        .collect();
+    let mut values: Vec<SqlValue> = columns.iter().map(|(_, value)| value.clone()).collect();
+    values.push(text(id));
+    let filled: Option<Value> = first(
+        db,
+        &format!(
+            "UPDATE scores SET {} WHERE id = ? AND r2_key IS NULL RETURNING id",
+            assignments.join(", ")
+        ),
+        &values,
+    )
+    .await?;
+    Ok(filled.is_some())
+}
+
 pub async fn enqueue(env: &Env, job: Job) -> Result<(), EdgeError> {
     env.queue(PDF_QUEUE)?.send(job).await?;
     Ok(())
 }
 
-/// Fetches a URL the caller gave (checked again on every redirect) and returns its bytes.
-pub async fn fetch_pdf(url: Url, allow_loopback: bool) -> Result<Vec<u8>, EdgeError> {
+/// Whose link a fetch follows, which decides what a server that cannot be reached means.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum LinkFrom {
+    /// A URL the caller typed: most likely a mistake in it (400).
+    Caller,
+    /// IMSLP's: an outage to wait out (502, and a queued import retries).
+    Imslp,
+}
+
+/// Fetches `url` with our user agent, following up to `MAX_REDIRECTS` redirects, each target
+/// checked like the first URL. A server that answers 5xx or 429 failed for now (502,
+/// `Upstream`); so does one that cannot be reached when the link is IMSLP's. Any other
+/// answer but 200 is a 400.
+async fn fetch_ok(
+    url: Url,
+    allow_loopback: bool,
+    from: LinkFrom,
+    what: &str,
+) -> Result<Response, EdgeError> {
     let mut url = url;
     for _ in 0..=MAX_REDIRECTS {
         let headers = Headers::new();
@@ -158,47 +212,70 @@ pub async fn fetch_pdf(url: Url, allow_loopback: bool) -> Result<Vec<u8>, EdgeEr
             .with_headers(headers)
             .with_redirect(RequestRedirect::Manual);
         let request = Request::new_with_init(url.as_str(), &init)?;
-        let mut response = Fetch::Request(request).send().await.map_err(|_| {
-            ApiError::validation(format!(
-                "Failed to fetch PDF from {}",
-                url.host_str().unwrap_or("?")
-            ))
+        let host = url.host_str().unwrap_or("?").to_string();
+        let response = Fetch::Request(request).send().await.map_err(|_| {
+            let message = format!("Failed to fetch {what} from {host}");
+            match from {
+                LinkFrom::Caller => ApiError::validation(message),
+                LinkFrom::Imslp => {
+                    ApiError::Upstream(format!("{message}: it could not be reached"))
+                }
+            }
         })?;
         let status = response.status_code();
         if (300..400).contains(&status) {
             let location = response.headers().get("Location")?.ok_or_else(|| {
-                ApiError::validation("Failed to fetch PDF: redirect without a location")
+                ApiError::validation(format!(
+                    "Failed to fetch {what}: redirect without a location"
+                ))
             })?;
-            let next = url
-                .join(&location)
-                .map_err(|_| ApiError::validation("Failed to fetch PDF: bad redirect"))?;
+            let next = url.join(&location).map_err(|_| {
+                ApiError::validation(format!("Failed to fetch {what}: bad redirect"))
+            })?;
             url = remote_url(next.as_str(), allow_loopback)?;
             continue;
         }
-        if status != 200 {
-            return Err(ApiError::validation(format!(
-                "Failed to fetch PDF: the server answered {status}"
+        if status >= 500 || status == 429 {
+            return Err(ApiError::Upstream(format!(
+                "Failed to fetch {what}: {host} answered {status}; try again later"
             ))
             .into());
         }
-        let declared = response
-            .headers()
-            .get("Content-Length")?
-            .and_then(|len| len.parse::<usize>().ok());
-        if declared.is_some_and(|len| len > MAX_PDF_BYTES) {
-            return Err(ApiError::PayloadTooLarge {
-                limit_bytes: MAX_PDF_BYTES as u64,
-            }
+        if status != 200 {
+            return Err(ApiError::validation(format!(
+                "Failed to fetch {what}: the server answered {status}"
+            ))
             .into());
         }
-        let bytes = response.bytes().await?;
-        check_pdf(&bytes).map_err(|err| match err {
-            ApiError::Validation { .. } => ApiError::validation("URL does not point to a PDF file"),
-            other => other,
-        })?;
-        return Ok(bytes);
+        return Ok(response);
     }
-    Err(ApiError::validation("Failed to fetch PDF: too many redirects").into())
+    Err(ApiError::validation(format!("Failed to fetch {what}: too many redirects")).into())
+}
+
+/// Fetches a PDF link and returns its bytes, refused unless they are a PDF of at most
+/// `MAX_PDF_BYTES`.
+pub async fn fetch_pdf(
+    url: Url,
+    allow_loopback: bool,
+    from: LinkFrom,
+) -> Result<Vec<u8>, EdgeError> {
+    let mut response = fetch_ok(url, allow_loopback, from, "PDF").await?;
+    let declared = response
+        .headers()
+        .get("Content-Length")?
+        .and_then(|len| len.parse::<usize>().ok());
+    if declared.is_some_and(|len| len > MAX_PDF_BYTES) {
+        return Err(ApiError::PayloadTooLarge {
+            limit_bytes: MAX_PDF_BYTES as u64,
+        }
+        .into());
+    }
+    let bytes = response.bytes().await?;
+    check_pdf(&bytes).map_err(|err| match err {
+        ApiError::Validation { .. } => ApiError::validation("URL does not point to a PDF file"),
+        other => other,
+    })?;
+    Ok(bytes)
 }
 
 fn allow_loopback(ctx: &RequestContext) -> bool {
@@ -277,7 +354,7 @@ async fn finish(
 pub async fn health(ctx: RequestContext) -> Result<Response, EdgeError> {
     json(&import_health(
         ctx.env.ai(AI_BINDING).is_ok(),
-        ctx.env.service(BROWSER_BINDING).is_ok(),
+        crate::browser::configured(&ctx.env),
     ))
 }
 
@@ -315,7 +392,7 @@ async fn import_url_checked(
             None,
         ),
         ImportSource::Remote(url) => {
-            let bytes = fetch_pdf(url.clone(), allow_loopback(ctx)).await?;
+            let bytes = fetch_pdf(url.clone(), allow_loopback(ctx), LinkFrom::Caller).await?;
             let name = body.filename.unwrap_or_else(|| url.path().to_string());
             (bytes, name, Some(url.to_string()))
         }
@@ -411,27 +488,39 @@ struct LinkImport {
 }
 
 /// Imports an IMSLP link: a PDF link directly, a work page through its first PDF link (title
-/// and composer from the page).
+/// and composer from the page). `placeholder` names the row a batch import created for it.
 pub async fn import_imslp_link(
     env: &Env,
     link: ImslpLink,
     owner: Option<String>,
+    placeholder: Option<&str>,
 ) -> Result<Value, EdgeError> {
+    let site = imslp_site(env);
+    let loopback = site.allows_loopback();
     let (pdf_url, title, composer) = match &link {
         ImslpLink::Pdf(url) => (url.clone(), None, None),
         ImslpLink::Page(page) => {
-            let html = fetch_text(page).await?;
+            let html = match crate::browser::rendered_html(env, page).await {
+                Some(html) => html,
+                None => fetch_text(page, loopback).await?,
+            };
             let (title, composer) =
                 imslp::work_title(&html).map_or((None, None), |(t, c)| (Some(t), c));
-            let first = imslp::pdf_links(&html, page)
+            let first = site
+                .pdf_links(&imslp::page_links(&html, page))
                 .into_iter()
                 .next()
                 .ok_or_else(|| ApiError::validation("The IMSLP page links no PDF file"))?;
             (first, title, composer)
         }
     };
-    let bytes = fetch_pdf(pdf_url.clone(), false).await?;
+    let bytes = fetch_pdf(pdf_url.clone(), loopback, LinkFrom::Imslp).await?;
     let mut score = NewScore::new(bytes, pdf_url.path(), owner);
+    if let Some(id) = placeholder {
+        score.r2_key = format!("imports/{id}/{}", clean_file_name(pdf_url.path()));
+        score.id = id.to_string();
+        score.fills_placeholder = true;
+    }
     score.title = title;
     score.composer = composer;
     score.source = "imslp";
@@ -440,23 +529,14 @@ pub async fn import_imslp_link(
     store_pdf(env, score).await
 }
 
-async fn fetch_text(url: &Url) -> Result<String, EdgeError> {
-    let headers = Headers::new();
-    headers.set("User-Agent", USER_AGENT)?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Get).with_headers(headers);
-    let request = Request::new_with_init(url.as_str(), &init)?;
-    let mut response = Fetch::Request(request)
-        .send()
-        .await
-        .map_err(|_| ApiError::validation("Failed to fetch the IMSLP page"))?;
-    if response.status_code() != 200 {
-        return Err(ApiError::validation(format!(
-            "Failed to fetch the IMSLP page: {}",
-            response.status_code()
-        ))
-        .into());
-    }
+async fn fetch_text(url: &Url, allow_loopback: bool) -> Result<String, EdgeError> {
+    let mut response = fetch_ok(
+        url.clone(),
+        allow_loopback,
+        LinkFrom::Imslp,
+        "the IMSLP page",
+    )
+    .await?;
     Ok(response.text().await?)
 }
 
@@ -472,8 +552,8 @@ async fn import_imslp_checked(
     owner: Option<String>,
 ) -> Result<Value, EdgeError> {
     let body: LinkImport = ctx.json_value_with_limit(16 * 1024).await?;
-    let link = imslp::classify(&body.url)?;
-    import_imslp_link(&ctx.env, link, owner).await
+    let link = imslp_site(&ctx.env).classify(&body.url)?;
+    import_imslp_link(&ctx.env, link, owner, None).await
 }
 
 #[derive(Deserialize)]
@@ -485,6 +565,9 @@ struct BatchImport {
 struct BatchItem {
     url: String,
     status: &'static str,
+    /// The queued import's score, whose progress `GET /api/import/:id` shows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
 }
@@ -513,27 +596,32 @@ async fn import_batch_checked(
         }
         .into());
     }
+    let site = imslp_site(&ctx.env);
     let mut results = Vec::new();
     for url in body.urls {
-        let item = match imslp::classify(&url) {
+        let item = match site.classify(&url) {
             Ok(link) => {
+                let id = insert_placeholder(&ctx.env, &link, owner.as_deref()).await?;
                 enqueue(
                     &ctx.env,
                     Job::ImportImslp {
                         url: link.url().to_string(),
                         owner: owner.clone(),
+                        score_id: Some(id.clone()),
                     },
                 )
                 .await?;
                 BatchItem {
                     url,
                     status: "queued",
+                    id: Some(id),
                     error: None,
                 }
             }
             Err(err) => BatchItem {
                 url,
                 status: "failed",
+                id: None,
                 error: Some(err.to_string()),
             },
         };
@@ -547,6 +635,44 @@ async fn import_batch_checked(
         .into());
     }
     Ok(json!({ "results": results }))
+}
+
+/// The `pending` row of a queued IMSLP import, named after its link until the page is read,
+/// so the user sees it in their library at once and can follow it to `completed` or `failed`.
+async fn insert_placeholder(
+    env: &Env,
+    link: &ImslpLink,
+    owner: Option<&str>,
+) -> Result<String, EdgeError> {
+    let id = new_score_id();
+    let (title, composer) =
+        imslp::link_title(link).unwrap_or_else(|| ("IMSLP import".into(), None));
+    let composer = composer.unwrap_or_else(|| "Unknown".into());
+    let now = now_iso();
+    insert(
+        &env.d1(DB)?,
+        "scores",
+        &[
+            ("id", text(&id)),
+            ("title", text(&title)),
+            ("composer", text(&composer)),
+            ("slug", SqlValue::Text(slugify(&title, None))),
+            (
+                "normalized_id",
+                SqlValue::Text(generate_score_id(&title, Some(&composer))),
+            ),
+            ("source", text("imslp")),
+            ("source_type", text("pdf")),
+            ("imslp_url", text(link.url().as_str())),
+            ("user_id", owner.map(str::to_string).into()),
+            ("visibility", text(Visibility::Private.as_str())),
+            ("imported_at", text(&now)),
+            ("created_at", text(&now)),
+            ("updated_at", text(&now)),
+        ],
+    )
+    .await?;
+    Ok(id)
 }
 
 #[derive(Deserialize)]

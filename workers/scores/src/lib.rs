@@ -2,6 +2,7 @@
 //! collections, favourites). Routes are in `docs/API.md` (Scores); the import and
 //! processing pipeline in `docs/ARCHITECTURE.md`.
 
+mod browser;
 mod collections;
 mod dev;
 mod favorites;

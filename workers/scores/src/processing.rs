@@ -10,17 +10,17 @@ use mirubato_core::scores::analysis::{
     Catalogued, METADATA_MODELS, SuggestedMetadata, metadata_request, parse_metadata,
 };
 use mirubato_core::scores::import::slugify;
-use mirubato_core::scores::imslp;
 use mirubato_core::scores::model::{ScoreRow, SqlValue};
 use mirubato_core::scores::pdf::{self, PAGE_PREVIEW_WIDTH, PdfError, THUMBNAIL_WIDTH};
 use mirubato_edge::{EdgeError, RequestContext};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use worker::{Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder, Response};
+use worker::{D1Database, Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder, Response};
 
 use crate::imports::import_imslp_link;
 use crate::store::{
-    AI_BINDING, BUCKET, DB, IMMUTABLE, find_score, now_iso, put_object, run, text, visible_score,
+    AI_BINDING, BUCKET, DB, IMMUTABLE, find_score, imslp_site, now_iso, put_object, run, text,
+    visible_score,
 };
 
 /// Pages rendered ahead of time; later pages are rendered on first request.
@@ -38,13 +38,56 @@ const DEAD_LETTER_SUFFIX: &str = "-dlq";
 pub enum Job {
     /// Extract metadata and render previews of a stored score.
     Process { score_id: String },
-    /// Import an IMSLP link on behalf of a user (batch imports).
-    ImportImslp { url: String, owner: Option<String> },
+    /// Import an IMSLP link on behalf of a user (batch imports) into the placeholder row
+    /// `score_id` (absent only from messages queued before placeholders existed).
+    ImportImslp {
+        url: String,
+        owner: Option<String>,
+        #[serde(default)]
+        score_id: Option<String>,
+    },
 }
 
-/// Backoff between attempts: 5 s, 10 s, 20 s, … at most 5 minutes.
-fn retry_delay(attempt: i64) -> u32 {
-    (5u32 << attempt.clamp(0, 6) as u32).min(300)
+impl Job {
+    /// The score whose status this job decides, if it has one yet.
+    fn score_id(&self) -> Option<&str> {
+        match self {
+            Self::Process { score_id } => Some(score_id),
+            Self::ImportImslp { score_id, .. } => score_id.as_deref(),
+        }
+    }
+
+    /// The job that takes a stuck or failed score forward: an IMSLP placeholder whose file
+    /// never arrived is imported again, anything else is processed again.
+    pub fn resume(score: &Resumable) -> Self {
+        match (&score.r2_key, &score.imslp_url) {
+            (None, Some(url)) if score.source_type == "pdf" => Self::ImportImslp {
+                url: url.clone(),
+                owner: score.user_id.clone(),
+                score_id: Some(score.id.clone()),
+            },
+            _ => Self::Process {
+                score_id: score.id.clone(),
+            },
+        }
+    }
+}
+
+/// What `Job::resume` needs of a score.
+#[derive(Debug, Deserialize)]
+pub struct Resumable {
+    pub id: String,
+    pub source_type: String,
+    pub r2_key: Option<String>,
+    pub imslp_url: Option<String>,
+    pub user_id: Option<String>,
+}
+
+/// Backoff before the next attempt: `QUEUE_RETRY_SECONDS` (default 5), doubled for each
+/// attempt made after the first, at most 5 minutes.
+fn retry_delay(env: &Env, attempts: i64) -> u32 {
+    let base = crate::store::number_var(env, "QUEUE_RETRY_SECONDS", 5).clamp(1, 300) as u32;
+    (base << (attempts - 1).clamp(0, 8) as u32).min(300)
 }
 
 pub async fn consume(batch: MessageBatch<Job>, env: Env) -> worker::Result<()> {
@@ -61,17 +104,22 @@ pub async fn consume(batch: MessageBatch<Job>, env: Env) -> worker::Result<()> {
         match run_job(&env, &job).await {
             Ok(()) => message.ack(),
             Err(Failure::Permanent(reason)) => {
-                if let Job::Process { score_id } = &job {
+                if let Some(score_id) = job.score_id() {
                     let _ = mark_failed(&env, score_id, &reason).await;
                 }
                 worker::console_error!("job {job:?} failed: {reason}");
                 message.ack();
             }
-            Err(Failure::Transient(reason, attempt)) => {
-                worker::console_error!("job {job:?} will retry: {reason}");
+            Err(Failure::Transient(reason)) => {
+                let attempts = match job.score_id() {
+                    Some(score_id) => note_retry(&env, score_id, &reason).await.unwrap_or(1),
+                    None => 1,
+                };
+                let delay = retry_delay(&env, attempts);
+                worker::console_error!("job {job:?} will retry in {delay} s: {reason}");
                 message.retry_with_options(
                     &QueueRetryOptionsBuilder::new()
-                        .with_delay_seconds(retry_delay(attempt))
+                        .with_delay_seconds(delay)
                         .build(),
                 );
             }
@@ -83,28 +131,47 @@ pub async fn consume(batch: MessageBatch<Job>, env: Env) -> worker::Result<()> {
 enum Failure {
     /// The input itself is bad: retrying cannot help.
     Permanent(String),
-    /// A runtime fault; the attempt number so far.
-    Transient(String, i64),
+    /// A runtime fault, or a server we fetch from that failed for now.
+    Transient(String),
+}
+
+impl From<EdgeError> for Failure {
+    fn from(err: EdgeError) -> Self {
+        match err {
+            EdgeError::Api(ApiError::Upstream(reason)) => Self::Transient(reason),
+            EdgeError::Api(err) if err.status() < 500 => Self::Permanent(err.to_string()),
+            err => Self::Transient(err.to_string()),
+        }
+    }
 }
 
 async fn run_job(env: &Env, job: &Job) -> Result<(), Failure> {
     match job {
         Job::Process { score_id } => process(env, score_id).await,
-        Job::ImportImslp { url, owner } => {
-            let link = imslp::classify(url).map_err(|err| Failure::Permanent(err.to_string()))?;
-            match import_imslp_link(env, link, owner.clone()).await {
-                Ok(_) => Ok(()),
-                Err(EdgeError::Api(err)) if err.status() < 500 => {
-                    Err(Failure::Permanent(err.to_string()))
+        Job::ImportImslp {
+            url,
+            owner,
+            score_id,
+        } => {
+            let link = imslp_site(env)
+                .classify(url)
+                .map_err(|err| Failure::Permanent(err.to_string()))?;
+            if let Some(id) = score_id {
+                let db = env.d1(DB).map_err(EdgeError::from)?;
+                if find_score(&db, id).await?.is_none() {
+                    // The placeholder was deleted: the user withdrew the import.
+                    return Ok(());
                 }
-                Err(err) => Err(Failure::Transient(err.to_string(), 0)),
+                start_attempt(&db, id).await?;
             }
+            import_imslp_link(env, link, owner.clone(), score_id.as_deref()).await?;
+            Ok(())
         }
     }
 }
 
 async fn give_up(env: &Env, job: &Job) -> Result<(), EdgeError> {
-    if let Job::Process { score_id } = job {
+    if let Some(score_id) = job.score_id() {
         let db = env.d1(DB)?;
         let reason = find_score(&db, score_id)
             .await?
@@ -113,6 +180,35 @@ async fn give_up(env: &Env, job: &Job) -> Result<(), EdgeError> {
         mark_failed(env, score_id, &format!("gave up after retries: {reason}")).await?;
     }
     Ok(())
+}
+
+/// Keeps the reason of a failed attempt on the score while it waits for the next one;
+/// returns the attempts made so far.
+async fn note_retry(env: &Env, score_id: &str, reason: &str) -> Result<i64, EdgeError> {
+    #[derive(Deserialize)]
+    struct Attempts {
+        processing_attempts: i64,
+    }
+    let db = env.d1(DB)?;
+    let row: Option<Attempts> = crate::store::first(
+        &db,
+        "UPDATE scores SET processing_error = ?, updated_at = ? WHERE id = ? \
+         RETURNING processing_attempts",
+        &[text(reason), SqlValue::Text(now_iso()), text(score_id)],
+    )
+    .await?;
+    Ok(row.map_or(1, |row| row.processing_attempts))
+}
+
+/// Marks the start of an attempt at the score's job: `processing`, now, one more attempt.
+async fn start_attempt(db: &D1Database, score_id: &str) -> Result<(), EdgeError> {
+    run(
+        db,
+        "UPDATE scores SET processing_status = 'processing', processing_started_at = ?, \
+         processing_attempts = processing_attempts + 1 WHERE id = ?",
+        &[SqlValue::Text(now_iso()), text(score_id)],
+    )
+    .await
 }
 
 async fn mark_failed(env: &Env, score_id: &str, reason: &str) -> Result<(), EdgeError> {
@@ -126,47 +222,17 @@ async fn mark_failed(env: &Env, score_id: &str, reason: &str) -> Result<(), Edge
 }
 
 async fn process(env: &Env, score_id: &str) -> Result<(), Failure> {
-    let transient =
-        |attempt: i64| move |err: EdgeError| Failure::Transient(err.to_string(), attempt);
-    let db = env
-        .d1(DB)
-        .map_err(|err| Failure::Transient(err.to_string(), 0))?;
-    let Some(score) = find_score(&db, score_id).await.map_err(transient(0))? else {
+    let db = env.d1(DB).map_err(EdgeError::from)?;
+    let Some(score) = find_score(&db, score_id).await? else {
         // Deleted before processing: nothing to do.
         return Ok(());
     };
-    let attempt: i64 = crate::store::first::<AttemptRow>(
-        &db,
-        "UPDATE scores SET processing_status = 'processing', processing_started_at = ?, \
-         processing_attempts = processing_attempts + 1 WHERE id = ? RETURNING processing_attempts",
-        &[SqlValue::Text(now_iso()), text(score_id)],
-    )
-    .await
-    .map_err(transient(0))?
-    .map_or(1, |row| row.processing_attempts);
-    let outcome = match score.source_type.as_str() {
-        "pdf" => process_pdf(env, &score).await,
-        _ => process_images(env, &score).await,
-    };
-    match outcome {
-        Ok(()) => Ok(()),
-        Err(EdgeError::Api(err)) if err.status() < 500 => Err(Failure::Permanent(err.to_string())),
-        Err(err) => {
-            let reason = err.to_string();
-            let _ = run(
-                &db,
-                "UPDATE scores SET processing_error = ? WHERE id = ?",
-                &[text(&reason), text(score_id)],
-            )
-            .await;
-            Err(Failure::Transient(reason, attempt))
-        }
+    start_attempt(&db, score_id).await?;
+    match score.source_type.as_str() {
+        "pdf" => process_pdf(env, &score).await?,
+        _ => process_images(env, &score).await?,
     }
-}
-
-#[derive(Deserialize)]
-struct AttemptRow {
-    processing_attempts: i64,
+    Ok(())
 }
 
 fn unreadable(err: PdfError) -> EdgeError {

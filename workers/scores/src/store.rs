@@ -1,11 +1,13 @@
 //! D1 and R2 access shared by the scores handlers.
 
 use mirubato_core::ApiError;
+use mirubato_core::config::Environment;
+use mirubato_core::scores::imslp::ImslpSite;
 use mirubato_core::scores::model::{SCORE_COLUMNS, ScoreRow, SqlValue};
 use mirubato_edge::{EdgeError, RequestContext};
 use serde::de::DeserializeOwned;
 use worker::wasm_bindgen::JsValue;
-use worker::{Bucket, D1Database, D1PreparedStatement, HttpMetadata};
+use worker::{Bucket, D1Database, D1PreparedStatement, Env, HttpMetadata};
 
 pub const DB: &str = "DB";
 pub const CACHE: &str = "CACHE";
@@ -14,6 +16,28 @@ pub const PDF_QUEUE: &str = "PDF_QUEUE";
 /// Optional bindings, declared in deployed environments only.
 pub const AI_BINDING: &str = "AI";
 pub const BROWSER_BINDING: &str = "BROWSER";
+
+/// A whole, non-negative number from a var, or `default`.
+pub fn number_var(env: &Env, name: &str, default: i64) -> i64 {
+    env.var(name)
+        .ok()
+        .and_then(|value| value.to_string().trim().parse().ok())
+        .filter(|value: &i64| *value >= 0)
+        .unwrap_or(default)
+}
+
+/// Where IMSLP imports may come from: imslp.org, and in local development also the stand-in
+/// named by the `IMSLP_DEV_ORIGIN` var (a loopback origin; ignored anywhere else).
+pub fn imslp_site(env: &Env) -> ImslpSite {
+    let var = |name: &str| env.var(name).ok().map(|value| value.to_string());
+    let local = var("ENVIRONMENT")
+        .and_then(|value| value.parse::<Environment>().ok())
+        .is_some_and(Environment::is_local);
+    var("IMSLP_DEV_ORIGIN")
+        .filter(|origin| local && !origin.trim().is_empty())
+        .and_then(|origin| ImslpSite::with_dev_origin(&origin))
+        .unwrap_or_default()
+}
 
 /// Files that never change once written (thumbnails, page previews).
 pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";

@@ -22,8 +22,8 @@ use serde_json::{Value, json};
 use worker::{Env, Response};
 
 use crate::imports::enqueue;
-use crate::processing::Job;
-use crate::store::{BUCKET, CACHE, DB, all, find_score, first, run, text};
+use crate::processing::{Job, Resumable};
+use crate::store::{BUCKET, CACHE, DB, all, find_score, first, number_var, run, text};
 
 pub const UPKEEP_CRON: &str = "23 * * * *";
 /// Objects examined per prefix and run; a KV cursor carries the scan over to the next run.
@@ -33,14 +33,6 @@ const LOGGED_KEYS: usize = 20;
 /// Stuck scores re-enqueued per run.
 const STUCK_PER_RUN: u32 = 50;
 
-fn number_var(env: &Env, name: &str, default: i64) -> i64 {
-    env.var(name)
-        .ok()
-        .and_then(|value| value.to_string().trim().parse().ok())
-        .filter(|value: &i64| *value >= 0)
-        .unwrap_or(default)
-}
-
 /// When a `pending`/`processing` score last moved, before which it counts as stuck.
 fn stale_before(env: &Env) -> String {
     iso(now() - Duration::minutes(number_var(env, "STUCK_IMPORT_MINUTES", 30)))
@@ -48,7 +40,8 @@ fn stale_before(env: &Env) -> String {
 
 #[derive(Deserialize)]
 struct Reprocessable {
-    id: String,
+    #[serde(flatten)]
+    resumable: Resumable,
     title: String,
     processing_status: String,
     processing_error: Option<String>,
@@ -59,7 +52,7 @@ struct Reprocessable {
 impl Reprocessable {
     fn view(&self) -> Value {
         json!({
-            "id": self.id, "title": self.title, "processingStatus": self.processing_status,
+            "id": self.resumable.id, "title": self.title, "processingStatus": self.processing_status,
             "processingError": self.processing_error, "processingAttempts": self.processing_attempts,
             "lastActivity": self.last_activity,
         })
@@ -90,16 +83,10 @@ async fn requeue(
                 &db,
                 "UPDATE scores SET processing_status = 'pending', processing_error = NULL, \
                  processing_attempts = 0, processing_started_at = NULL, updated_at = ? WHERE id = ?",
-                &[SqlValue::Text(iso(now())), text(&score.id)],
+                &[SqlValue::Text(iso(now())), text(&score.resumable.id)],
             )
             .await?;
-            enqueue(
-                env,
-                Job::Process {
-                    score_id: score.id.clone(),
-                },
-            )
-            .await?;
+            enqueue(env, Job::resume(&score.resumable)).await?;
         }
     }
     Ok(found)

@@ -5,7 +5,7 @@
 use url::Url;
 
 use crate::ApiError;
-use crate::scores::import::remote_url;
+use crate::scores::import::{remote_url, title_from_name};
 
 /// What an IMSLP link points at.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,7 +25,7 @@ impl ImslpLink {
 }
 
 /// Whether a host is IMSLP's (`imslp.org` and its subdomains).
-pub fn is_imslp_host(host: &str) -> bool {
+fn is_imslp_host(host: &str) -> bool {
     let host = host.trim_end_matches('.').to_ascii_lowercase();
     host == "imslp.org" || host.ends_with(".imslp.org")
 }
@@ -37,29 +37,76 @@ fn is_file_link(url: &Url) -> bool {
         || path.contains("special:imslpdisclaimeraccept")
 }
 
-/// Parses and classifies a link the user gave: https and an IMSLP host, or a 400.
-pub fn classify(raw: &str) -> Result<ImslpLink, ApiError> {
-    let url = remote_url(raw.trim(), false)?;
-    if !url.host_str().is_some_and(is_imslp_host) {
-        return Err(ApiError::validation(
-            "Only IMSLP (imslp.org) links can be imported here",
-        ));
+/// Where IMSLP lives: `https://imslp.org` and its subdomains, plus, in local development
+/// only, a stand-in origin on loopback (the `IMSLP_DEV_ORIGIN` var) so that IMSLP imports can
+/// be exercised offline against a local copy of a work page.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImslpSite {
+    dev_origin: Option<url::Origin>,
+}
+
+impl ImslpSite {
+    /// imslp.org only.
+    pub fn public() -> Self {
+        Self::default()
     }
-    if is_file_link(&url) {
-        Ok(ImslpLink::Pdf(url))
-    } else if url.path().starts_with("/wiki/") && url.path().len() > "/wiki/".len() {
-        Ok(ImslpLink::Page(url))
-    } else {
-        Err(ApiError::validation(
-            "The IMSLP link is neither a work page nor a PDF file",
-        ))
+
+    /// imslp.org and the stand-in at `origin` (an http(s) loopback URL), or `None` when
+    /// `origin` is not one.
+    pub fn with_dev_origin(origin: &str) -> Option<Self> {
+        let url = remote_url(origin.trim(), true).ok()?;
+        let loopback = remote_url(origin.trim(), false).is_err();
+        loopback.then(|| Self {
+            dev_origin: Some(url.origin()),
+        })
+    }
+
+    /// Whether its links may be http to loopback (the local stand-in).
+    pub fn allows_loopback(&self) -> bool {
+        self.dev_origin.is_some()
+    }
+
+    fn serves(&self, url: &Url) -> bool {
+        (url.scheme() == "https" && url.host_str().is_some_and(is_imslp_host))
+            || self.dev_origin.as_ref() == Some(&url.origin())
+    }
+
+    /// Parses and classifies a link the user gave: https and an IMSLP host (or the local
+    /// stand-in), or a 400.
+    pub fn classify(&self, raw: &str) -> Result<ImslpLink, ApiError> {
+        let url = remote_url(raw.trim(), self.dev_origin.is_some())?;
+        if !self.serves(&url) {
+            return Err(ApiError::validation(
+                "Only IMSLP (imslp.org) links can be imported here",
+            ));
+        }
+        if is_file_link(&url) {
+            Ok(ImslpLink::Pdf(url))
+        } else if url.path().starts_with("/wiki/") && url.path().len() > "/wiki/".len() {
+            Ok(ImslpLink::Page(url))
+        } else {
+            Err(ApiError::validation(
+                "The IMSLP link is neither a work page nor a PDF file",
+            ))
+        }
+    }
+
+    /// The PDF links among a work page's links, in page order and without repeats: links on
+    /// IMSLP's hosts that are file links.
+    pub fn pdf_links<'a>(&self, links: impl IntoIterator<Item = &'a Url>) -> Vec<Url> {
+        let mut found: Vec<Url> = Vec::new();
+        for url in links {
+            if self.serves(url) && is_file_link(url) && !found.contains(url) {
+                found.push(url.clone());
+            }
+        }
+        found
     }
 }
 
-/// The PDF links of a work page, in page order and without repeats: `href`s on IMSLP hosts
-/// that are file links, resolved against the page URL.
-pub fn pdf_links(html: &str, page: &Url) -> Vec<Url> {
-    let mut links: Vec<Url> = Vec::new();
+/// Every `href` of a page, resolved against the page URL, in page order.
+pub fn page_links(html: &str, page: &Url) -> Vec<Url> {
+    let mut links = Vec::new();
     let mut rest = html;
     while let Some(start) = rest.find("href=") {
         rest = &rest[start + 5..];
@@ -71,14 +118,7 @@ pub fn pdf_links(html: &str, page: &Url) -> Vec<Url> {
         };
         let target = html_unescape(&rest[1..=end]);
         rest = &rest[end + 1..];
-        let Ok(url) = page.join(&target) else {
-            continue;
-        };
-        if url.scheme() == "https"
-            && url.host_str().is_some_and(is_imslp_host)
-            && is_file_link(&url)
-            && !links.contains(&url)
-        {
+        if let Ok(url) = page.join(&target) {
             links.push(url);
         }
     }
@@ -96,6 +136,25 @@ pub fn work_title(html: &str) -> Option<(String, Option<String>)> {
         .trim_end_matches(" - IMSLP: Free Sheet Music PDF Download")
         .trim_end_matches(" - IMSLP")
         .trim();
+    split_work_name(text)
+}
+
+/// What a link names before its page is read: for a work page, the work and composer from
+/// its `/wiki/<Work>_(<Last>,_<First>)` path; for a file, the file name.
+pub fn link_title(link: &ImslpLink) -> Option<(String, Option<String>)> {
+    let path = link.url().path();
+    match link {
+        ImslpLink::Page(_) => {
+            let name = path.trim_start_matches("/wiki/");
+            let name = crate::practice::percent_decode(name).unwrap_or_else(|| name.to_string());
+            split_work_name(&name.replace('_', " "))
+        }
+        ImslpLink::Pdf(_) => title_from_name(path).map(|title| (title, None)),
+    }
+}
+
+fn split_work_name(text: &str) -> Option<(String, Option<String>)> {
+    let text = text.trim();
     if text.is_empty() {
         return None;
     }
@@ -142,7 +201,9 @@ mod tests {
 
     #[test]
     fn finds_the_pdf_links_of_a_work_page() {
-        let links: Vec<String> = pdf_links(PAGE, &page_url())
+        let site = ImslpSite::public();
+        let links: Vec<String> = site
+            .pdf_links(&page_links(PAGE, &page_url()))
             .iter()
             .map(Url::to_string)
             .collect();
@@ -154,8 +215,8 @@ mod tests {
                 "https://imslp.org/wiki/Special:IMSLPDisclaimerAccept/67890?a=1&b=2",
             ]
         );
-        assert!(pdf_links("<p>no links</p>", &page_url()).is_empty());
-        assert!(pdf_links("<a href=\"unterminated", &page_url()).is_empty());
+        assert!(page_links("<p>no links</p>", &page_url()).is_empty());
+        assert!(page_links("<a href=\"unterminated", &page_url()).is_empty());
     }
 
     #[test]
@@ -175,7 +236,27 @@ mod tests {
     }
 
     #[test]
+    fn names_a_link_before_its_page_is_read() {
+        let site = ImslpSite::public();
+        let page = site
+            .classify("https://imslp.org/wiki/Lagrima_(T%C3%A1rrega,_Francisco)")
+            .unwrap();
+        assert_eq!(
+            link_title(&page),
+            Some(("Lagrima".into(), Some("Francisco Tárrega".into())))
+        );
+        let file = site
+            .classify("https://imslp.org/images/a/b/PMLP123-Lagrima.pdf")
+            .unwrap();
+        assert_eq!(
+            link_title(&file),
+            Some((title_from_name("PMLP123-Lagrima.pdf").unwrap(), None))
+        );
+    }
+
+    #[test]
     fn classifies_links_and_refuses_other_hosts() {
+        let classify = |raw: &str| ImslpSite::public().classify(raw);
         assert!(matches!(
             classify("https://imslp.org/wiki/Lagrima_(T%C3%A1rrega,_Francisco)"),
             Ok(ImslpLink::Page(_))
@@ -198,5 +279,43 @@ mod tests {
         ] {
             assert_eq!(classify(refused).unwrap_err().status(), 400, "{refused}");
         }
+    }
+
+    #[test]
+    fn a_local_stand_in_counts_as_imslp_only_when_configured_and_on_loopback() {
+        let site = ImslpSite::with_dev_origin("http://127.0.0.1:8123").unwrap();
+        assert!(matches!(
+            site.classify("http://127.0.0.1:8123/wiki/Lagrima"),
+            Ok(ImslpLink::Page(_))
+        ));
+        assert!(matches!(
+            site.classify("https://imslp.org/images/a/Lagrima.pdf"),
+            Ok(ImslpLink::Pdf(_))
+        ));
+        // Another port of the same host is not the stand-in.
+        assert_eq!(
+            site.classify("http://127.0.0.1:8124/wiki/Lagrima")
+                .unwrap_err()
+                .status(),
+            400
+        );
+        let page = Url::parse("http://127.0.0.1:8123/wiki/Lagrima").unwrap();
+        let links = page_links(
+            r#"<a href="/images/Lagrima.pdf">a</a><a href="http://127.0.0.1:9/x.pdf">b</a>"#,
+            &page,
+        );
+        assert_eq!(
+            site.pdf_links(&links),
+            [Url::parse("http://127.0.0.1:8123/images/Lagrima.pdf").unwrap()]
+        );
+        assert!(ImslpSite::public().pdf_links(&links).is_empty());
+        assert!(
+            ImslpSite::public()
+                .classify("http://127.0.0.1:8123/wiki/Lagrima")
+                .is_err()
+        );
+        // Only loopback origins can stand in.
+        assert_eq!(ImslpSite::with_dev_origin("https://example.com"), None);
+        assert_eq!(ImslpSite::with_dev_origin("not a url"), None);
     }
 }

@@ -81,11 +81,13 @@ fn ten() -> u32 {
 
 /// Scores that processing will never finish on its own: `failed` ones (when asked), and
 /// `pending` or `processing` ones untouched since `stale_before` (their message was lost or
-/// the consumer died). Only scores with something to process (a PDF or page images).
+/// the consumer died). Only scores with something to process (a PDF, page images, or the IMSLP
+/// link a batch import has yet to fetch).
 /// Binds: `?1` = `stale_before` (ISO-8601), `?2` = include failed (0/1), `?3` = limit.
 pub const REPROCESSABLE_SQL: &str = "SELECT id, title, processing_status, processing_error, \
-    processing_attempts, COALESCE(processing_started_at, updated_at) AS last_activity FROM scores \
-    WHERE (r2_key IS NOT NULL OR source_type <> 'pdf') AND ( \
+    processing_attempts, COALESCE(processing_started_at, updated_at) AS last_activity, \
+    source_type, r2_key, imslp_url, user_id FROM scores \
+    WHERE (r2_key IS NOT NULL OR source_type <> 'pdf' OR imslp_url IS NOT NULL) AND ( \
       (?2 = 1 AND processing_status = 'failed') OR \
       (processing_status IN ('pending', 'processing') AND COALESCE(processing_started_at, updated_at) < ?1)) \
     ORDER BY COALESCE(processing_started_at, updated_at) LIMIT ?3";
@@ -105,8 +107,16 @@ pub fn import_health(ai_configured: bool, browser_configured: bool) -> Value {
         "success": true,
         "data": {
             "pdfProcessing": "built-in",
-            "ai": { "configured": ai_configured, "usedForImports": false },
-            "browserRendering": { "configured": browser_configured, "usedForImports": false },
+            "ai": {
+                "configured": ai_configured,
+                "usedForImports": ai_configured,
+                "role": "suggests title, composer and opus from the first page's text",
+            },
+            "browserRendering": {
+                "configured": browser_configured,
+                "usedForImports": browser_configured,
+                "role": "reads IMSLP work pages as a browser renders them",
+            },
             "rateLimit": {
                 "anonymous": describe(ANONYMOUS, "clientIp"),
                 "signedIn": describe(SIGNED_IN, "userId"),
@@ -187,7 +197,9 @@ mod tests {
     fn the_health_report_states_the_policies_in_force() {
         let report = import_health(false, true);
         assert_eq!(report["data"]["ai"]["configured"], false);
+        assert_eq!(report["data"]["ai"]["usedForImports"], false);
         assert_eq!(report["data"]["browserRendering"]["configured"], true);
+        assert_eq!(report["data"]["browserRendering"]["usedForImports"], true);
         let anonymous = &report["data"]["rateLimit"]["anonymous"];
         assert_eq!(anonymous["imports"], ANONYMOUS.limit);
         assert_eq!(anonymous["windowSeconds"], 600);

@@ -1,0 +1,91 @@
+//! Browser Rendering, where the `BROWSER` binding is configured: an IMSLP work page is read
+//! as a browser renders it (links its scripts add included), through the binding's `content`
+//! quick action. Whatever the browser cannot give (no binding, a failure, a page that did not
+//! answer 200) leaves the plain fetch to decide, so imports never depend on it.
+
+use mirubato_edge::EdgeError;
+use serde::Deserialize;
+use serde_json::json;
+use url::Url;
+use wasm_bindgen::prelude::*;
+use worker::js_sys::{Object, Promise, Reflect};
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::{Env, Response};
+
+use crate::store::BROWSER_BINDING;
+
+#[wasm_bindgen]
+extern "C" {
+    /// The binding: a JS RPC stub whose `quickAction(action, options)` answers a Response.
+    #[wasm_bindgen(extends = Object)]
+    type BrowserRendering;
+
+    #[wasm_bindgen(method, catch, js_name = quickAction)]
+    fn quick_action(
+        this: &BrowserRendering,
+        action: &str,
+        options: &JsValue,
+    ) -> Result<Promise, JsValue>;
+}
+
+/// Whether the binding exists here.
+pub fn configured(env: &Env) -> bool {
+    binding(env).is_some()
+}
+
+fn binding(env: &Env) -> Option<BrowserRendering> {
+    Reflect::get(env, &JsValue::from_str(BROWSER_BINDING))
+        .ok()
+        .filter(|value| value.is_object())
+        .map(JsCast::unchecked_into)
+}
+
+#[derive(Deserialize)]
+struct Rendered {
+    result: String,
+    meta: PageMeta,
+}
+
+#[derive(Deserialize)]
+struct PageMeta {
+    status: u16,
+}
+
+/// The HTML of `page` after the browser ran its scripts; `None` when the binding is not
+/// configured, failed (logged), or the page itself did not answer 200.
+pub async fn rendered_html(env: &Env, page: &Url) -> Option<String> {
+    let browser = binding(env)?;
+    match content(&browser, page).await {
+        Ok(Some(html)) => Some(html),
+        Ok(None) => None,
+        Err(err) => {
+            worker::console_warn!("Browser Rendering could not read {page}: {err}");
+            None
+        }
+    }
+}
+
+async fn content(browser: &BrowserRendering, page: &Url) -> Result<Option<String>, EdgeError> {
+    let options = quick_action_options(page)?;
+    let promise = browser
+        .quick_action("content", &options)
+        .map_err(worker::Error::from)?;
+    let answer = JsFuture::from(promise).await.map_err(worker::Error::from)?;
+    let mut response = Response::from(answer.unchecked_into::<worker::web_sys::Response>());
+    if response.status_code() != 200 {
+        let body = response.text().await.unwrap_or_default();
+        return Err(worker::Error::RustError(format!(
+            "quick action answered {}: {}",
+            response.status_code(),
+            body.chars().take(300).collect::<String>()
+        ))
+        .into());
+    }
+    let rendered: Rendered = response.json().await?;
+    Ok((rendered.meta.status == 200).then_some(rendered.result))
+}
+
+fn quick_action_options(page: &Url) -> Result<JsValue, EdgeError> {
+    let options = json!({ "url": page.as_str() });
+    Ok(worker::js_sys::JSON::parse(&options.to_string()).map_err(worker::Error::from)?)
+}

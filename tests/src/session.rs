@@ -132,3 +132,55 @@ pub async fn sign_in(stack: &Stack, email: &str) -> Session {
         cookies,
     }
 }
+
+/// Sends a `method` request to `url` as `session` (anonymously when `None`; `anonymous` then
+/// adjusts it, e.g. with a client address of its own) with an optional JSON body; returns
+/// the status and the JSON answer (`Null` when it has none).
+pub async fn call_json(
+    url: String,
+    session: Option<&Session>,
+    method: &str,
+    body: Option<Value>,
+    anonymous: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+) -> (u16, Value) {
+    let method = reqwest::Method::from_bytes(method.as_bytes())
+        .unwrap_or_else(|err| panic!("method {method}: {err}"));
+    let request = match session {
+        Some(session) => session.request(method, url),
+        None => anonymous(client().request(method, url)),
+    };
+    let request = match body {
+        Some(body) => request.json(&body),
+        None => request,
+    };
+    let response = request
+        .send()
+        .await
+        .unwrap_or_else(|err| panic!("request failed: {err}"));
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// Polls the scores worker's `GET /api/import/:id` (at `scores_url`) until processing ends;
+/// returns the final score.
+pub async fn processed_score(scores_url: &str, session: Option<&Session>, id: &str) -> Value {
+    for _ in 0..180 {
+        let (status, body) = call_json(
+            format!("{scores_url}/api/import/{id}"),
+            session,
+            "GET",
+            None,
+            |request| request,
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        let state = body["data"]["processingStatus"]
+            .as_str()
+            .unwrap_or_default();
+        if state == "completed" || state == "failed" {
+            return body["data"].clone();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    panic!("score {id} was not processed in time");
+}

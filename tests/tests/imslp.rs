@@ -4,9 +4,8 @@
 //! queue, and the hourly upkeep picking up imports whose queue message was lost.
 
 use std::sync::OnceLock;
-use std::time::Duration;
 
-use mirubato_blackbox::session::{Session, sign_in, unique_email};
+use mirubato_blackbox::session::{Session, call_json, processed_score, sign_in, unique_email};
 use mirubato_blackbox::site::Site;
 use mirubato_blackbox::{Stack, StackOptions, Worker, client, spawn_stack_with};
 use mirubato_core::scores::engrave::engrave;
@@ -53,32 +52,12 @@ async fn call(
     path: &str,
     body: Option<Value>,
 ) -> (u16, Value) {
-    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-    let mut request = client().request(method, format!("{}{path}", stack.url(Worker::Scores)));
-    if let Some(session) = session {
-        request = request.header("Authorization", session.bearer());
-    }
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    let url = format!("{}{path}", stack.url(Worker::Scores));
+    call_json(url, session, method, body, |request| request).await
 }
 
-/// Polls `GET /api/import/:id` until processing ends; returns the final score.
 async fn processed(stack: &Stack, user: &Session, id: &str) -> Value {
-    for _ in 0..180 {
-        let (status, body) =
-            call(stack, Some(user), "GET", &format!("/api/import/{id}"), None).await;
-        assert_eq!(status, 200, "{body}");
-        let state = body["data"]["processingStatus"].as_str().unwrap();
-        if state == "completed" || state == "failed" {
-            return body["data"].clone();
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    panic!("score {id} was not processed in time");
+    processed_score(&stack.url(Worker::Scores), Some(user), id).await
 }
 
 /// What the administrators see of a score's processing (attempts, stored files).

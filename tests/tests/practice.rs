@@ -2,7 +2,7 @@
 //! autocomplete) against the real local stack: happy paths, 4xx paths, isolation between
 //! users, and that every change is a sync change (seq bumped, visible to delta pulls).
 
-use mirubato_blackbox::session::{Session, sign_in, unique_email};
+use mirubato_blackbox::session::{Session, call_json, sign_in, unique_email};
 use mirubato_blackbox::{Worker, client, shared};
 use serde_json::{Value, json};
 
@@ -21,23 +21,14 @@ async fn call(
     path: &str,
     body: Option<Value>,
 ) -> (u16, Value) {
-    let url = format!("{}{path}", api());
-    let mut request = match method {
-        "GET" => client().get(url),
-        "POST" => client().post(url),
-        "PUT" => client().put(url),
-        "DELETE" => client().delete(url),
-        other => panic!("method {other}"),
-    };
-    if let Some(session) = session {
-        request = request.header("Authorization", session.bearer());
-    }
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    call_json(
+        format!("{}{path}", api()),
+        session,
+        method,
+        body,
+        |request| request,
+    )
+    .await
 }
 
 async fn ok(session: &Session, method: &str, path: &str, body: Option<Value>) -> Value {

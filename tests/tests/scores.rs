@@ -3,11 +3,11 @@
 //! search, downloads with ETag/Range/304, collections, favourites, the import limit and ban,
 //! and bad input that gets its 4xx and stores nothing.
 
-use std::time::Duration;
-
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use mirubato_blackbox::session::{Session, sign_in, unique_client_ip, unique_email};
+use mirubato_blackbox::session::{
+    Session, call_json, processed_score, sign_in, unique_client_ip, unique_email,
+};
 use mirubato_blackbox::{Worker, client, random_hex, shared};
 use mirubato_core::scores::engrave::engrave;
 use serde_json::{Value, json};
@@ -37,19 +37,14 @@ async fn call(
     path: &str,
     body: Option<Value>,
 ) -> (u16, Value) {
-    let url = format!("{}{path}", scores());
-    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-    let mut request = client().request(method, url);
-    request = match session {
-        Some(session) => request.header("Authorization", session.bearer()),
-        None => request.header("X-Forwarded-For", unique_client_ip()),
-    };
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    call_json(
+        format!("{}{path}", scores()),
+        session,
+        method,
+        body,
+        |request| request.header("X-Forwarded-For", unique_client_ip()),
+    )
+    .await
 }
 
 /// Serves `body` with `content_type` to every request, on a loopback port, from a task.
@@ -75,21 +70,8 @@ async fn serve_once_forever(body: Vec<u8>, content_type: &'static str) -> String
     format!("http://127.0.0.1:{}", address.port())
 }
 
-/// Polls `GET /api/import/:id` until processing ends; returns the final score.
 async fn processed(session: Option<&Session>, id: &str) -> Value {
-    for _ in 0..120 {
-        let (status, body) = call(session, "GET", &format!("/api/import/{id}"), None).await;
-        assert_eq!(status, 200, "{body}");
-        let state = body["data"]["processingStatus"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        if state == "completed" || state == "failed" {
-            return body["data"].clone();
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    panic!("score {id} was not processed in time");
+    processed_score(&scores(), session, id).await
 }
 
 /// Width and height of a PNG, from its IHDR chunk.

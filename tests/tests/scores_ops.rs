@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use mirubato_blackbox::session::{Session, sign_in, unique_client_ip, unique_email};
+use mirubato_blackbox::session::{
+    Session, call_json, processed_score, sign_in, unique_client_ip, unique_email,
+};
 use mirubato_blackbox::{Stack, Worker, client, log_line, random_hex, spawn_stack_with};
 use mirubato_core::scores::engrave::engrave;
 use serde_json::{Value, json};
@@ -58,17 +60,14 @@ async fn call(
     path: &str,
     body: Option<Value>,
 ) -> (u16, Value) {
-    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-    let mut request = client().request(method, format!("{}{path}", scores()));
-    if let Some(session) = session {
-        request = request.header("Authorization", session.bearer());
-    }
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    call_json(
+        format!("{}{path}", scores()),
+        session,
+        method,
+        body,
+        |request| request,
+    )
+    .await
 }
 
 fn pdf_data_url(pdf: &[u8]) -> String {
@@ -88,18 +87,8 @@ async fn import(user: &Session, pdf: &[u8]) -> String {
     body["data"]["id"].as_str().unwrap().to_string()
 }
 
-/// Polls `GET /api/import/:id` until processing ends; returns the final score.
 async fn processed(user: &Session, id: &str) -> Value {
-    for _ in 0..120 {
-        let (status, body) = call(Some(user), "GET", &format!("/api/import/{id}"), None).await;
-        assert_eq!(status, 200, "{body}");
-        let state = body["data"]["processingStatus"].as_str().unwrap();
-        if state == "completed" || state == "failed" {
-            return body["data"].clone();
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    panic!("score {id} was not processed in time");
+    processed_score(&scores(), Some(user), id).await
 }
 
 /// A public score of `owner`, in a new collection of theirs with `visibility`.

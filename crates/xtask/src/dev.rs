@@ -24,6 +24,10 @@ pub struct DevArgs {
     dictionary_port: u16,
     #[arg(long, default_value_t = Worker::Sync.default_port())]
     sync_port: u16,
+    /// Give the scores worker a local Browser Rendering binding, served with this machine's
+    /// Chromium (IMSLP work pages are then read as a browser renders them).
+    #[arg(long)]
+    browser_rendering: bool,
 }
 
 pub fn run(args: DevArgs) -> TaskResult {
@@ -51,6 +55,7 @@ pub fn run(args: DevArgs) -> TaskResult {
     options.secrets_file = Some(secrets);
     options.echo_logs = true;
     options.ready_timeout = Duration::from_secs(180);
+    options.browser_rendering = args.browser_rendering;
 
     let (stop_tx, stop_rx) = mpsc::channel();
     ctrlc::set_handler(move || {

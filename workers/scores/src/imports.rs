@@ -94,15 +94,8 @@ pub async fn store_pdf(env: &Env, score: NewScore) -> Result<Value, EdgeError> {
         Visibility::Public
     });
     let now = now_iso();
-    let columns = [
-        ("id", text(&score.id)),
-        ("title", text(&title)),
-        ("composer", text(&composer)),
-        ("slug", SqlValue::Text(slugify(&title, None))),
-        (
-            "normalized_id",
-            SqlValue::Text(generate_score_id(&title, Some(&composer))),
-        ),
+    let mut columns = identity_columns(&score.id, &title, &composer);
+    columns.extend([
         ("source", text(score.source)),
         ("source_type", text("pdf")),
         ("source_url", score.source_url.clone().into()),
@@ -122,7 +115,7 @@ pub async fn store_pdf(env: &Env, score: NewScore) -> Result<Value, EdgeError> {
         ("imported_at", text(&now)),
         ("created_at", text(&now)),
         ("updated_at", text(&now)),
-    ];
+    ]);
     if score.fills_placeholder {
         // Owner, visibility and creation stay as the batch import set them. A placeholder
         // deleted meanwhile takes the file with it: the import was withdrawn.
@@ -153,6 +146,20 @@ pub async fn store_pdf(env: &Env, score: NewScore) -> Result<Value, EdgeError> {
         "pdfUrl": format!("/api/scores/{}/download/pdf", score.id),
         "processingStatus": "pending",
     }))
+}
+
+/// The columns that name a new score: its id, title, composer, and what derives from them.
+fn identity_columns(id: &str, title: &str, composer: &str) -> Vec<(&'static str, SqlValue)> {
+    vec![
+        ("id", text(id)),
+        ("title", text(title)),
+        ("composer", text(composer)),
+        ("slug", SqlValue::Text(slugify(title, None))),
+        (
+            "normalized_id",
+            SqlValue::Text(generate_score_id(title, Some(composer))),
+        ),
+    ]
 }
 
 /// Sets the columns of a batch import's placeholder row; false when it no longer exists.
@@ -649,29 +656,18 @@ async fn insert_placeholder(
         imslp::link_title(link).unwrap_or_else(|| ("IMSLP import".into(), None));
     let composer = composer.unwrap_or_else(|| "Unknown".into());
     let now = now_iso();
-    insert(
-        &env.d1(DB)?,
-        "scores",
-        &[
-            ("id", text(&id)),
-            ("title", text(&title)),
-            ("composer", text(&composer)),
-            ("slug", SqlValue::Text(slugify(&title, None))),
-            (
-                "normalized_id",
-                SqlValue::Text(generate_score_id(&title, Some(&composer))),
-            ),
-            ("source", text("imslp")),
-            ("source_type", text("pdf")),
-            ("imslp_url", text(link.url().as_str())),
-            ("user_id", owner.map(str::to_string).into()),
-            ("visibility", text(Visibility::Private.as_str())),
-            ("imported_at", text(&now)),
-            ("created_at", text(&now)),
-            ("updated_at", text(&now)),
-        ],
-    )
-    .await?;
+    let mut columns = identity_columns(&id, &title, &composer);
+    columns.extend([
+        ("source", text("imslp")),
+        ("source_type", text("pdf")),
+        ("imslp_url", text(link.url().as_str())),
+        ("user_id", owner.map(str::to_string).into()),
+        ("visibility", text(Visibility::Private.as_str())),
+        ("imported_at", text(&now)),
+        ("created_at", text(&now)),
+        ("updated_at", text(&now)),
+    ]);
+    insert(&env.d1(DB)?, "scores", &columns).await?;
     Ok(id)
 }
 
@@ -733,40 +729,29 @@ async fn import_images_checked(
         .await?;
         keys.push(key);
     }
-    insert(
-        &db,
-        "scores",
-        &[
-            ("id", text(&id)),
-            ("title", text(&title)),
-            ("composer", text(&composer)),
-            ("slug", SqlValue::Text(slugify(&title, None))),
-            (
-                "normalized_id",
-                SqlValue::Text(generate_score_id(&title, Some(&composer))),
-            ),
-            ("source", text("upload")),
-            (
-                "source_type",
-                text(if pages.len() == 1 {
-                    "image"
-                } else {
-                    "multi-image"
-                }),
-            ),
-            (
-                "metadata",
-                SqlValue::Text(json!({ "titleFromUser": true }).to_string()),
-            ),
-            ("page_count", SqlValue::Integer(pages.len() as i64)),
-            ("user_id", text(&owner)),
-            ("visibility", text("private")),
-            ("imported_at", text(&now)),
-            ("created_at", text(&now)),
-            ("updated_at", text(&now)),
-        ],
-    )
-    .await?;
+    let mut columns = identity_columns(&id, &title, &composer);
+    columns.extend([
+        ("source", text("upload")),
+        (
+            "source_type",
+            text(if pages.len() == 1 {
+                "image"
+            } else {
+                "multi-image"
+            }),
+        ),
+        (
+            "metadata",
+            SqlValue::Text(json!({ "titleFromUser": true }).to_string()),
+        ),
+        ("page_count", SqlValue::Integer(pages.len() as i64)),
+        ("user_id", text(&owner)),
+        ("visibility", text("private")),
+        ("imported_at", text(&now)),
+        ("created_at", text(&now)),
+        ("updated_at", text(&now)),
+    ]);
+    insert(&db, "scores", &columns).await?;
     for ((index, page), key) in pages.iter().enumerate().zip(&keys) {
         insert(
             &db,

@@ -226,6 +226,43 @@ fn hs256(secret: &str, claims: &Value) -> String {
 }
 
 #[tokio::test]
+async fn the_dev_outbox_keeps_every_link_sent_at_once() {
+    let email = unique_email("outbox-burst");
+    let requests = (0..4).map(|_| {
+        client()
+            .post(format!("{}/api/auth/request-magic-link", api()))
+            .header("X-Forwarded-For", unique_client_ip())
+            .json(&json!({ "email": email }))
+            .send()
+    });
+    for response in futures_util::future::join_all(requests).await {
+        assert_eq!(response.unwrap().status(), 200);
+    }
+    let outbox: Value = client()
+        .get(format!("{}/api/dev/outbox", api()))
+        .query(&[("email", &email)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let messages = outbox["messages"].as_array().unwrap();
+    let mut tokens: Vec<&str> = messages
+        .iter()
+        .map(|message| message["token"].as_str().unwrap())
+        .collect();
+    tokens.sort_unstable();
+    tokens.dedup();
+    assert_eq!(tokens.len(), 4, "{outbox}");
+    let sent: Vec<&str> = messages
+        .iter()
+        .map(|message| message["sentAt"].as_str().unwrap())
+        .collect();
+    assert!(sent.windows(2).all(|pair| pair[0] <= pair[1]), "{sent:?}");
+}
+
+#[tokio::test]
 async fn forged_expired_and_wrong_type_tokens_are_refused() {
     let stack = shared();
     let session = sign_in(stack, &unique_email("tokens")).await;

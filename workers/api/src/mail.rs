@@ -4,6 +4,7 @@
 use mirubato_core::ApiError;
 use mirubato_core::accounts::OutgoingEmail;
 use mirubato_core::auth::normalize_email;
+use mirubato_core::practice::new_id;
 use mirubato_edge::{EdgeError, RequestContext, json};
 use serde::{Deserialize, Serialize};
 use worker::kv::KvStore;
@@ -11,7 +12,7 @@ use worker::{Fetch, Headers, Method, Request, RequestInit, Response};
 
 use crate::CACHE;
 
-/// Messages kept per address in the dev outbox, newest last.
+/// Messages the dev outbox shows per address (the newest, oldest first).
 const OUTBOX_KEEP: usize = 20;
 const OUTBOX_TTL_SECS: u64 = 24 * 60 * 60;
 const RESEND_ENDPOINT: &str = "https://api.resend.com/emails";
@@ -59,21 +60,19 @@ impl Mailer {
     ) -> Result<(), EdgeError> {
         match self {
             Self::DevOutbox(kv) => {
-                let key = outbox_key(&email.to);
-                let mut messages: Vec<OutboxMessage> =
-                    kv.get(&key).json().await?.unwrap_or_default();
-                messages.push(OutboxMessage {
+                let message = OutboxMessage {
                     to: email.to.clone(),
                     subject: email.subject.clone(),
                     link: link.to_string(),
                     token: token.to_string(),
                     sent_at: now.to_string(),
-                });
-                let skip = messages.len().saturating_sub(OUTBOX_KEEP);
-                let kept: Vec<_> = messages.into_iter().skip(skip).collect();
+                };
+                // One key per message (never a read-modify-write of a list), so messages
+                // sent at the same moment are all kept.
+                let key = format!("{}{now}:{}", outbox_prefix(&email.to), new_id("mail"));
                 kv.put(
                     &key,
-                    serde_json::to_string(&kept).map_err(ApiError::internal)?,
+                    serde_json::to_string(&message).map_err(ApiError::internal)?,
                 )?
                 .expiration_ttl(OUTBOX_TTL_SECS)
                 .execute()
@@ -116,8 +115,9 @@ impl Mailer {
     }
 }
 
-fn outbox_key(email: &str) -> String {
-    format!("dev-outbox:{email}")
+/// Keys of an address's messages: the prefix, then the sending time (so they list in order).
+fn outbox_prefix(email: &str) -> String {
+    format!("dev-outbox:{email}:")
 }
 
 /// `GET /api/dev/outbox?email=…`: the messages sent to an address (local development only).
@@ -129,12 +129,27 @@ pub async fn outbox(ctx: RequestContext) -> Result<Response, EdgeError> {
         .query("email")
         .ok_or_else(|| ApiError::validation("Query parameter email is required"))?;
     let email = normalize_email(&email)?;
-    let messages: Vec<OutboxMessage> = ctx
-        .env
-        .kv(CACHE)?
-        .get(&outbox_key(&email))
-        .json()
-        .await?
-        .unwrap_or_default();
+    let kv = ctx.env.kv(CACHE)?;
+    let mut keys = Vec::new();
+    let mut cursor = None;
+    loop {
+        let mut listing = kv.list().prefix(outbox_prefix(&email));
+        if let Some(cursor) = cursor {
+            listing = listing.cursor(cursor);
+        }
+        let page = listing.execute().await?;
+        keys.extend(page.keys.into_iter().map(|key| key.name));
+        if page.list_complete || page.cursor.is_none() {
+            break;
+        }
+        cursor = page.cursor;
+    }
+    let mut messages = Vec::new();
+    for key in keys.iter().skip(keys.len().saturating_sub(OUTBOX_KEEP)) {
+        // A message that expired between the listing and now is simply gone.
+        if let Some(message) = kv.get(key).json::<OutboxMessage>().await? {
+            messages.push(message);
+        }
+    }
     json(&serde_json::json!({ "messages": messages }))
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { RequestOptions } from './api'
-import { findScores, waitForProcessing, type ProcessingStatus, type ScoresApi } from './scores'
+import { findScores, importFromUrl, isImslpLink, waitForProcessing, type ProcessingStatus, type ScoresApi } from './scores'
 
 function fakeApi(answer: (path: string, options: RequestOptions) => unknown): ScoresApi & { paths: string[] } {
   const paths: string[] = []
@@ -62,5 +62,26 @@ describe('waitForProcessing', () => {
     })
     expect(last.processingStatus).toBe('pending')
     expect(pending.paths).toHaveLength(1)
+  })
+})
+
+describe('importFromUrl', () => {
+  it('sends IMSLP links to the IMSLP import and other links to the URL import', async () => {
+    const bodies: unknown[] = []
+    const api = fakeApi((_path, options) => {
+      bodies.push(options.body)
+      return { success: true, data: { id: `score_${bodies.length}` } }
+    })
+    expect(await importFromUrl(api, ' https://imslp.org/wiki/Lagrima_(T%C3%A1rrega,_Francisco) ')).toBe('score_1')
+    expect(await importFromUrl(api, 'https://petrucci.imslp.org/files/x.pdf')).toBe('score_2')
+    expect(await importFromUrl(api, 'https://example.com/imslp.org.pdf')).toBe('score_3')
+    expect(api.paths).toEqual(['/api/import/imslp', '/api/import/imslp', '/api/import'])
+    expect(bodies[0]).toEqual({ url: 'https://imslp.org/wiki/Lagrima_(T%C3%A1rrega,_Francisco)' })
+  })
+
+  it('recognises IMSLP hosts only', () => {
+    expect(isImslpLink('https://IMSLP.org/wiki/X')).toBe(true)
+    expect(isImslpLink('https://imslp.org.evil.com/wiki/X')).toBe(false)
+    expect(isImslpLink('not a url')).toBe(false)
   })
 })

@@ -94,8 +94,20 @@ interface Imported {
   id: string
 }
 
+/** Whether a link is IMSLP's (imslp.org or a subdomain): a work page or one of its files. */
+export function isImslpLink(url: string): boolean {
+  try {
+    const host = new URL(url.trim()).hostname.toLowerCase()
+    return host === 'imslp.org' || host.endsWith('.imslp.org')
+  } catch {
+    return false
+  }
+}
+
+/** Imports a PDF link; an IMSLP work page (or file) goes to the IMSLP import, which reads the page. */
 export async function importFromUrl(api: ScoresApi, url: string): Promise<string> {
-  const answer = await api.request<Envelope<Imported>>('/api/import', { method: 'POST', body: { url: url.trim() } })
+  const path = isImslpLink(url) ? '/api/import/imslp' : '/api/import'
+  const answer = await api.request<Envelope<Imported>>(path, { method: 'POST', body: { url: url.trim() } })
   return answer.data.id
 }
 

@@ -690,6 +690,21 @@ async fn another_device_learns_of_a_recording_by_pull_and_catch_up() {
 }
 
 /// Objects' bytes kept by the api's local R2 bucket (Miniflare's blob store).
+/// Waits until the recordings bucket holds `expected` objects (Miniflare removes deleted
+/// blobs in the background).
+async fn await_stored_blobs(stack: &Stack, expected: usize) {
+    for _ in 0..100 {
+        if stored_blobs(stack) == expected {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "recording objects stored: {} (expected {expected})",
+        stored_blobs(stack)
+    );
+}
+
 fn stored_blobs(stack: &Stack) -> usize {
     let blobs = mirubato_stack::persist_dir(stack.state_dir(), Worker::Api)
         .join("v3/r2/mirubato-recordings/blobs");
@@ -751,17 +766,7 @@ async fn quota_and_account_deletion() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    // Miniflare removes deleted blobs in the background.
-    for _ in 0..100 {
-        if stored_blobs(&stack) == before {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!(
-        "recording objects left: {} (before: {before})",
-        stored_blobs(&stack)
-    );
+    await_stored_blobs(&stack, before).await;
 }
 
 #[tokio::test]
@@ -799,4 +804,100 @@ async fn the_cron_aborts_only_abandoned_uploads() {
     )
     .await;
     assert_eq!(status, 200, "a fresh upload is kept");
+}
+
+#[tokio::test]
+async fn the_recordings_of_a_deleted_entry_go_after_the_grace_period() {
+    let mut stack = spawn_stack_with(|options| {
+        options.extra_vars.push((
+            Worker::Api,
+            "DELETED_ENTRY_RECORDINGS_HOURS".into(),
+            "0".into(),
+        ));
+    });
+    let session = sign_in(&stack, &unique_email("rec-entry-gone")).await;
+    let push = |entries: Value| {
+        session
+            .post(format!("{}/api/sync/push", api(&stack)))
+            .json(&json!({ "changes": { "entries": entries } }))
+            .send()
+    };
+    let entry = |id: &str| {
+        json!({"id": id, "timestamp": "2026-03-01T09:00:00.000Z", "duration": 20,
+               "type": "practice", "instrument": "piano", "updatedAt": "2026-03-01T09:00:00.000Z"})
+    };
+    assert_eq!(
+        push(json!([entry("entry_gone"), entry("entry_kept")]))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let mut ids = Vec::new();
+    for (entry_id, samples) in [
+        ("entry_gone", 800),
+        ("entry_gone", 900),
+        ("entry_kept", 700),
+    ] {
+        let (status, doc) = upload(
+            &stack,
+            &session,
+            "audio/wav",
+            wav(samples),
+            &[("durationMs", "1000"), ("entryId", entry_id)],
+        )
+        .await;
+        assert_eq!(status, 201, "{doc}");
+        ids.push(doc["id"].as_str().unwrap().to_string());
+    }
+    let kept_bytes = wav(700).len() as u64;
+    let deleted = json!([{"id": "entry_gone", "deletedAt": mirubato_core::practice::iso(chrono::Utc::now())}]);
+    assert_eq!(push(deleted).await.unwrap().status(), 200);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+
+    let response = client()
+        .get(format!("{}/__scheduled?cron=17+*+*+*+*", api(&stack)))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+    let line = mirubato_blackbox::log_line(
+        &stack,
+        Worker::Api,
+        &["\"job\":\"delete-recordings-of-deleted-entries\""],
+    )
+    .await;
+    assert_eq!(line["result"]["deleted"], 2, "{line}");
+
+    // The deleted entry's takes are gone everywhere: document, audio, quota; the other stays.
+    let left: Vec<String> = recordings(&stack, &session)
+        .await
+        .iter()
+        .map(|doc| doc["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(left, [ids[2].clone()]);
+    for id in &ids[..2] {
+        assert_eq!(audio(&stack, &session, id).await.status(), 404);
+    }
+    assert_eq!(audio(&stack, &session, &ids[2]).await.status(), 200);
+    assert_eq!(usage(&stack, &session).await, kept_bytes);
+    await_stored_blobs(&stack, 1).await;
+    // Other devices learn of it as tombstones on their next pull.
+    let pulled: Value = session
+        .post(format!("{}/api/sync/pull", api(&stack)))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let tombstones = pulled["recordings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|doc| doc.get("deletedAt").is_some_and(|at| !at.is_null()))
+        .count();
+    assert_eq!(tombstones, 2, "{pulled}");
+    stack.shutdown();
 }

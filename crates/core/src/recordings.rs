@@ -26,6 +26,10 @@ pub const MAX_WAVEFORM_PEAKS: usize = 2_000;
 pub const DEFAULT_QUOTA_BYTES: u64 = 2 * 1024 * 1024 * 1024;
 /// A multipart upload untouched this long is aborted by the api's cron.
 pub const ABANDONED_UPLOAD_HOURS: i64 = 24;
+/// How long the recordings of a deleted logbook entry are kept, unless
+/// `DELETED_ENTRY_RECORDINGS_HOURS` says otherwise: long enough that an entry brought back by
+/// a later edit from a device that was offline still has them.
+pub const DELETED_ENTRY_RECORDINGS_HOURS: i64 = 7 * 24;
 /// Bytes the type check needs to see.
 pub const SNIFF_BYTES: usize = 12;
 

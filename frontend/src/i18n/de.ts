@@ -56,7 +56,7 @@ export const de: Messages = {
   'logbook.empty': "Noch keine Übung eingetragen. Deine Einheiten erscheinen hier, Tag für Tag.",
   'logbook.dayTotal': "Gesamt {duration}",
   'logbook.entries': "Einträge",
-  'logbook.deleteConfirm': "Diesen Eintrag löschen?",
+  'logbook.deleteConfirm': "Diesen Eintrag löschen? Seine Aufnahmen werden mitgelöscht.",
   'type.practice': "Üben",
   'type.lesson': "Unterricht",
   'type.performance': "Auftritt",

@@ -56,7 +56,7 @@ export const en = {
   'logbook.empty': 'No practice logged yet. Your sessions will appear here, day by day.',
   'logbook.dayTotal': 'Total {duration}',
   'logbook.entries': 'Entries',
-  'logbook.deleteConfirm': 'Delete this entry?',
+  'logbook.deleteConfirm': 'Delete this entry? Its recordings go with it.',
   'type.practice': 'Practice',
   'type.lesson': 'Lesson',
   'type.performance': 'Performance',

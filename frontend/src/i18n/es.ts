@@ -56,7 +56,7 @@ export const es: Messages = {
   'logbook.empty': "Aún no has registrado práctica. Tus sesiones aparecerán aquí, día a día.",
   'logbook.dayTotal': "Total {duration}",
   'logbook.entries': "Entradas",
-  'logbook.deleteConfirm': "¿Eliminar esta entrada?",
+  'logbook.deleteConfirm': "¿Eliminar esta entrada? Sus grabaciones también se eliminarán.",
   'type.practice': "Práctica",
   'type.lesson': "Clase",
   'type.performance': "Actuación",

@@ -56,7 +56,7 @@ export const fr: Messages = {
   'logbook.empty': "Aucune séance notée. Vos séances apparaîtront ici, jour par jour.",
   'logbook.dayTotal': "Total {duration}",
   'logbook.entries': "Séances",
-  'logbook.deleteConfirm': "Supprimer cette séance ?",
+  'logbook.deleteConfirm': "Supprimer cette séance ? Ses enregistrements seront supprimés aussi.",
   'type.practice': "Travail",
   'type.lesson': "Cours",
   'type.performance': "Concert",

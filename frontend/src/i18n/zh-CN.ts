@@ -56,7 +56,7 @@ export const zhCN: Messages = {
   'logbook.empty': "还没有练习记录。你的练习会按天显示在这里。",
   'logbook.dayTotal': "共 {duration}",
   'logbook.entries': "记录",
-  'logbook.deleteConfirm': "删除这条记录？",
+  'logbook.deleteConfirm': "删除这条记录？其录音也会一并删除。",
   'type.practice': "练习",
   'type.lesson': "上课",
   'type.performance': "演出",

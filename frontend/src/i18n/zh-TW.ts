@@ -56,7 +56,7 @@ export const zhTW: Messages = {
   'logbook.empty': "還沒有練習記錄。你的練習會依日期顯示在這裡。",
   'logbook.dayTotal': "共 {duration}",
   'logbook.entries': "記錄",
-  'logbook.deleteConfirm': "刪除這筆記錄？",
+  'logbook.deleteConfirm': "刪除這筆記錄？其錄音也會一併刪除。",
   'type.practice': "練習",
   'type.lesson': "上課",
   'type.performance': "演出",

@@ -3,8 +3,8 @@
 //!
 //! - every 5 minutes: read each worker's `/health` over its service binding and POST a JSON
 //!   alert to `ALERT_WEBHOOK_URL` when one turns degraded or recovers (once per change);
-//! - hourly: abort abandoned recording uploads, purge expired idempotency keys and used
-//!   one-time tokens. (Revoked-token markers live in KV with a TTL and expire on their own.)
+//! - hourly: abort abandoned recording uploads, delete the recordings of logbook entries
+//!   deleted a week ago, purge expired idempotency keys and used one-time tokens. (Revoked-token markers live in KV with a TTL and expire on their own.)
 
 use std::collections::BTreeMap;
 
@@ -33,6 +33,7 @@ const WATCHED: [(&str, &str); 4] = [
 /// Where the states last told are kept (KV `CACHE`).
 const STATES_KEY: &str = "alerts:worker-states";
 const ROWS_PER_RUN: u32 = 1_000;
+/// Recording uploads aborted, and recordings of deleted entries deleted, per run.
 const UPLOADS_PER_RUN: u32 = 100;
 
 /// Runs the jobs of `cron` and logs one line per job.
@@ -45,6 +46,12 @@ pub async fn run(cron: &str, env: &Env) {
                 recordings::abort_abandoned_uploads(env, UPLOADS_PER_RUN)
                     .await
                     .map(|aborted| json!({ "aborted": aborted })),
+            ),
+            (
+                "delete-recordings-of-deleted-entries",
+                recordings::delete_recordings_of_deleted_entries(env, UPLOADS_PER_RUN)
+                    .await
+                    .map(|deleted| json!({ "deleted": deleted })),
             ),
             ("purge-expired", purge_expired(env).await),
         ],

@@ -7,9 +7,10 @@ use futures_util::{StreamExt, stream};
 use mirubato_core::ApiError;
 use mirubato_core::practice::{new_id, prepare_write, tombstone};
 use mirubato_core::recordings::{
-    ABANDONED_UPLOAD_HOURS, AudioType, CreateUploadRequest, DEFAULT_QUOTA_BYTES, PartPlan,
-    RecordingFields, SNIFF_BYTES, StoredAudio, UpdateRecordingRequest, apply_update, check_quota,
-    check_single_upload_size, fields_from_params, new_recording_document, object_key, user_prefix,
+    ABANDONED_UPLOAD_HOURS, AudioType, CreateUploadRequest, DEFAULT_QUOTA_BYTES,
+    DELETED_ENTRY_RECORDINGS_HOURS, PartPlan, RecordingFields, SNIFF_BYTES, StoredAudio,
+    UpdateRecordingRequest, apply_update, check_quota, check_single_upload_size,
+    fields_from_params, new_recording_document, object_key, user_prefix,
 };
 use mirubato_core::sync::EntityType;
 use mirubato_edge::{EdgeError, RequestContext, Served, json, json_with_status, now, serve_object};
@@ -32,6 +33,15 @@ fn bucket(ctx: &RequestContext) -> Result<Bucket, EdgeError> {
     Ok(ctx.env.bucket(RECORDINGS)?)
 }
 
+/// Hours a deleted entry's recordings are kept: `DELETED_ENTRY_RECORDINGS_HOURS` when set.
+fn deleted_entry_grace_hours(env: &Env) -> i64 {
+    env.var("DELETED_ENTRY_RECORDINGS_HOURS")
+        .ok()
+        .and_then(|value| value.to_string().trim().parse().ok())
+        .filter(|hours: &i64| *hours >= 0)
+        .unwrap_or(DELETED_ENTRY_RECORDINGS_HOURS)
+}
+
 /// The per-user quota: `RECORDINGS_QUOTA_BYTES` when set, else 2 GB.
 pub(crate) fn quota_bytes(env: &Env) -> u64 {
     env.var("RECORDINGS_QUOTA_BYTES")
@@ -40,7 +50,6 @@ pub(crate) fn quota_bytes(env: &Env) -> u64 {
         .unwrap_or(DEFAULT_QUOTA_BYTES)
 }
 
-/// Bytes a user's recordings and open uploads take.
 /// SQL for the bytes a user's stored recordings and open uploads take, over the user-id
 /// parameter `$user`: the quota report and both quota-guarded inserts count the same way.
 macro_rules! used_bytes_sql {
@@ -713,4 +722,64 @@ pub(crate) async fn abort_abandoned_uploads(env: &Env, limit: u32) -> Result<usi
         abort(&bucket, &db, upload).await?;
     }
     Ok(stale.len())
+}
+
+#[derive(Deserialize)]
+struct EntrylessRecording {
+    id: String,
+    user_id: String,
+    r2_key: String,
+    data: String,
+}
+
+/// Cron job: deletes the recordings of logbook entries deleted more than
+/// `DELETED_ENTRY_RECORDINGS_HOURS` ago (the app shows recordings only under their entry, so
+/// they would take quota unseen), at most `limit` per run: the object first (so a failed run
+/// is simply repeated), then the row and a tombstone of the document in one transaction.
+/// Devices learn of the tombstones from their next pull. Returns how many were deleted.
+pub(crate) async fn delete_recordings_of_deleted_entries(
+    env: &Env,
+    limit: u32,
+) -> Result<usize, EdgeError> {
+    let db = env.d1(DB)?;
+    let bucket = env.bucket(RECORDINGS)?;
+    let cutoff = mirubato_core::practice::iso(
+        now() - chrono::Duration::hours(deleted_entry_grace_hours(env)),
+    );
+    let orphaned = query!(
+        &db,
+        "SELECT r.id, r.user_id, r.r2_key, doc.data FROM recordings r \
+         JOIN sync_data doc ON doc.user_id = r.user_id AND doc.entity_type = 'recording' \
+           AND doc.entity_id = r.id AND doc.deleted_at IS NULL \
+         JOIN sync_data entry ON entry.user_id = r.user_id AND entry.entity_type = 'logbook_entry' \
+           AND entry.entity_id = json_extract(doc.data, '$.entryId') \
+         WHERE entry.deleted_at IS NOT NULL AND entry.deleted_at < ?1 \
+         ORDER BY entry.deleted_at LIMIT ?2",
+        &cutoff,
+        limit
+    )?
+    .all()
+    .await?
+    .results::<EntrylessRecording>()?;
+    for recording in &orphaned {
+        bucket.delete(&recording.r2_key).await?;
+        let document: Value = serde_json::from_str(&recording.data).map_err(ApiError::internal)?;
+        let (at, stamp) = clock();
+        let write = prepare_write(EntityType::Recording, tombstone(&document, at))?;
+        let forget_row = query!(
+            &db,
+            "DELETE FROM recordings WHERE id = ?1 AND user_id = ?2",
+            &recording.id,
+            &recording.user_id
+        )?;
+        crate::documents::apply_writes_with(
+            &db,
+            &recording.user_id,
+            vec![write],
+            &stamp,
+            vec![forget_row],
+        )
+        .await?;
+    }
+    Ok(orphaned.len())
 }

@@ -689,7 +689,6 @@ async fn another_device_learns_of_a_recording_by_pull_and_catch_up() {
     assert_eq!(response.status(), 400);
 }
 
-/// Objects' bytes kept by the api's local R2 bucket (Miniflare's blob store).
 /// Waits until the recordings bucket holds `expected` objects (Miniflare removes deleted
 /// blobs in the background).
 async fn await_stored_blobs(stack: &Stack, expected: usize) {
@@ -705,6 +704,7 @@ async fn await_stored_blobs(stack: &Stack, expected: usize) {
     );
 }
 
+/// Objects' bytes kept by the api's local R2 bucket (Miniflare's blob store).
 fn stored_blobs(stack: &Stack) -> usize {
     let blobs = mirubato_stack::persist_dir(stack.state_dir(), Worker::Api)
         .join("v3/r2/mirubato-recordings/blobs");
@@ -855,6 +855,34 @@ async fn the_recordings_of_a_deleted_entry_go_after_the_grace_period() {
     assert_eq!(push(deleted).await.unwrap().status(), 200);
     tokio::time::sleep(Duration::from_millis(1100)).await;
 
+    // A device connected meanwhile is told at once.
+    let url = format!(
+        "ws://127.0.0.1:{}/sync/ws?userId={}&token={}&deviceId=tablet",
+        stack.port(Worker::Sync),
+        session.user_id(),
+        session.access_token
+    );
+    let (mut socket, _) = connect_async(url).await.expect("connect");
+    socket
+        .send(Message::Text(
+            json!({"type": "SYNC_REQUEST", "lastSeq": 0})
+                .to_string()
+                .into(),
+        ))
+        .await
+        .unwrap();
+    let mut next_frame = async || loop {
+        let message = tokio::time::timeout(Duration::from_secs(10), socket.next())
+            .await
+            .expect("frame within 10 s")
+            .expect("open")
+            .expect("frame");
+        if let Message::Text(text) = message {
+            return serde_json::from_str::<Value>(&text).unwrap();
+        }
+    };
+    while next_frame().await["type"] != "SYNC_RESPONSE" {}
+
     let response = client()
         .get(format!("{}/__scheduled?cron=17+*+*+*+*", api(&stack)))
         .send()
@@ -868,6 +896,20 @@ async fn the_recordings_of_a_deleted_entry_go_after_the_grace_period() {
     )
     .await;
     assert_eq!(line["result"]["deleted"], 2, "{line}");
+    let mut told = Vec::new();
+    while told.len() < 2 {
+        let frame = next_frame().await;
+        if frame["type"] == "DOCUMENTS_SYNC" && frame["entityType"] == "recording" {
+            for doc in frame["documents"].as_array().unwrap() {
+                assert!(doc["deletedAt"].is_string(), "{frame}");
+                told.push(doc["id"].as_str().unwrap().to_string());
+            }
+        }
+    }
+    told.sort();
+    let mut gone = ids[..2].to_vec();
+    gone.sort();
+    assert_eq!(told, gone);
 
     // The deleted entry's takes are gone everywhere: document, audio, quota; the other stays.
     let left: Vec<String> = recordings(&stack, &session)

@@ -16,7 +16,7 @@ use mirubato_core::sync::protocol::Change;
 use mirubato_edge::{EdgeError, INTERNAL_HOST, RequestContext};
 use serde::Deserialize;
 use serde_json::json;
-use worker::{D1Database, D1PreparedStatement, query};
+use worker::{D1Database, D1PreparedStatement, Env, query};
 
 /// Largest bound JSON payload per statement (D1 caps one string value at 2 MB).
 const CHUNK_BYTES: usize = 1_500_000;
@@ -339,6 +339,39 @@ pub async fn write_and_notify(
     write_and_notify_with(ctx, db, user_id, writes, now, Vec::new()).await
 }
 
+/// Tells the user's connected devices about stored changes (through the sync worker's
+/// `/internal/broadcast`). Never fails: a device that misses it catches up from its cursor;
+/// a failure is logged with `request_id`.
+pub async fn notify_devices(env: &Env, user_id: &str, changes: &[Change], request_id: &str) {
+    let Ok(sync) = env.service(SYNC) else {
+        return;
+    };
+    let body = json!({ "userId": user_id, "changes": changes }).to_string();
+    let delivered = async {
+        let headers = worker::Headers::new();
+        headers.set("Content-Type", "application/json")?;
+        headers.set("X-Request-Id", request_id)?;
+        let mut init = worker::RequestInit::new();
+        init.with_method(worker::Method::Post)
+            .with_headers(headers)
+            .with_body(Some(body.into()));
+        let response = sync
+            .fetch(
+                format!("https://{INTERNAL_HOST}/internal/broadcast"),
+                Some(init),
+            )
+            .await?;
+        Ok::<u16, worker::Error>(response.status_code())
+    }
+    .await;
+    if !matches!(delivered, Ok(200)) {
+        worker::console_error!(
+            "{}",
+            json!({"level": "warn", "message": "devices not notified", "requestId": request_id, "outcome": format!("{delivered:?}")})
+        );
+    }
+}
+
 /// [`write_and_notify`] with extra statements in the write's transaction
 /// (see [`apply_writes_with`]).
 pub async fn write_and_notify_with(
@@ -351,32 +384,12 @@ pub async fn write_and_notify_with(
 ) -> Result<WriteOutcome, EdgeError> {
     let outcome = apply_writes_with(db, user_id, writes, now, extra).await?;
     let changes = outcome.changes();
-    if !changes.is_empty()
-        && let Ok(sync) = ctx.env.service(SYNC)
-    {
-        let body = json!({ "userId": user_id, "changes": changes }).to_string();
+    if !changes.is_empty() {
+        let env = ctx.env.clone();
+        let user_id = user_id.to_string();
         let request_id = ctx.request_id.clone();
         ctx.worker.wait_until(async move {
-            let delivered = async {
-                let headers = worker::Headers::new();
-                headers.set("Content-Type", "application/json")?;
-                headers.set("X-Request-Id", &request_id)?;
-                let mut init = worker::RequestInit::new();
-                init.with_method(worker::Method::Post)
-                    .with_headers(headers)
-                    .with_body(Some(body.into()));
-                let response = sync
-                    .fetch(format!("https://{INTERNAL_HOST}/internal/broadcast"), Some(init))
-                    .await?;
-                Ok::<u16, worker::Error>(response.status_code())
-            }
-            .await;
-            if !matches!(delivered, Ok(200)) {
-                worker::console_error!(
-                    "{}",
-                    json!({"level": "warn", "message": "devices not notified", "requestId": request_id, "outcome": format!("{delivered:?}")})
-                );
-            }
+            notify_devices(&env, &user_id, &changes, &request_id).await;
         });
     }
     Ok(outcome)

@@ -735,8 +735,8 @@ struct EntrylessRecording {
 /// Cron job: deletes the recordings of logbook entries deleted more than
 /// `DELETED_ENTRY_RECORDINGS_HOURS` ago (the app shows recordings only under their entry, so
 /// they would take quota unseen), at most `limit` per run: the object first (so a failed run
-/// is simply repeated), then the row and a tombstone of the document in one transaction.
-/// Devices learn of the tombstones from their next pull. Returns how many were deleted.
+/// is simply repeated), then the row and a tombstone of the document in one transaction, which
+/// the user's connected devices are told of. Returns how many were deleted.
 pub(crate) async fn delete_recordings_of_deleted_entries(
     env: &Env,
     limit: u32,
@@ -772,7 +772,7 @@ pub(crate) async fn delete_recordings_of_deleted_entries(
             &recording.id,
             &recording.user_id
         )?;
-        crate::documents::apply_writes_with(
+        let outcome = crate::documents::apply_writes_with(
             &db,
             &recording.user_id,
             vec![write],
@@ -780,6 +780,13 @@ pub(crate) async fn delete_recordings_of_deleted_entries(
             vec![forget_row],
         )
         .await?;
+        crate::documents::notify_devices(
+            env,
+            &recording.user_id,
+            &outcome.changes(),
+            &format!("cron-{}", recording.id),
+        )
+        .await;
     }
     Ok(orphaned.len())
 }

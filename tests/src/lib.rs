@@ -19,6 +19,7 @@ pub use mirubato_stack::{Stack, StackOptions, Worker};
 
 pub mod session;
 pub mod site;
+pub mod socket;
 
 /// The Google client id the stack's api is configured with.
 pub const GOOGLE_CLIENT_ID: &str = "mirubato-test.apps.googleusercontent.com";

@@ -5,13 +5,11 @@
 
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
 use mirubato_blackbox::session::{Session, sign_in, unique_email};
+use mirubato_blackbox::socket::{next, next_of, open, send};
 use mirubato_blackbox::{Stack, Worker, client, root, shared, spawn_stack_with};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use tokio_tungstenite::connect_async;
-use tokio_tungstenite::tungstenite::Message;
 
 /// R2 wants every multipart part but the last to be this size.
 const PART_SIZE: usize = 5 * 1024 * 1024;
@@ -644,32 +642,11 @@ async fn another_device_learns_of_a_recording_by_pull_and_catch_up() {
     assert_eq!(pulled_recordings.len(), 1);
     assert_eq!(pulled_recordings[0]["id"], doc["id"]);
 
-    let url = format!(
-        "ws://127.0.0.1:{}/sync/ws?userId={}&token={}&deviceId=phone",
-        stack.port(Worker::Sync),
-        session.user_id(),
-        session.access_token
-    );
-    let (mut socket, _) = connect_async(url).await.expect("connect");
-    socket
-        .send(Message::Text(
-            json!({"type": "SYNC_REQUEST", "lastSeq": 0})
-                .to_string()
-                .into(),
-        ))
-        .await
-        .unwrap();
+    let mut socket = open(stack, &session, "phone").await;
+    send(&mut socket, json!({"type": "SYNC_REQUEST", "lastSeq": 0})).await;
     let mut seen = false;
     loop {
-        let message = tokio::time::timeout(Duration::from_secs(10), socket.next())
-            .await
-            .expect("frame within 10 s")
-            .expect("open")
-            .expect("frame");
-        let Message::Text(text) = message else {
-            continue;
-        };
-        let frame: Value = serde_json::from_str(&text).unwrap();
+        let frame = next(&mut socket).await;
         if frame["type"] == "DOCUMENTS_SYNC" && frame["entityType"] == "recording" {
             seen = frame["documents"][0]["id"] == doc["id"];
         }
@@ -856,32 +833,9 @@ async fn the_recordings_of_a_deleted_entry_go_after_the_grace_period() {
     tokio::time::sleep(Duration::from_millis(1100)).await;
 
     // A device connected meanwhile is told at once.
-    let url = format!(
-        "ws://127.0.0.1:{}/sync/ws?userId={}&token={}&deviceId=tablet",
-        stack.port(Worker::Sync),
-        session.user_id(),
-        session.access_token
-    );
-    let (mut socket, _) = connect_async(url).await.expect("connect");
-    socket
-        .send(Message::Text(
-            json!({"type": "SYNC_REQUEST", "lastSeq": 0})
-                .to_string()
-                .into(),
-        ))
-        .await
-        .unwrap();
-    let mut next_frame = async || loop {
-        let message = tokio::time::timeout(Duration::from_secs(10), socket.next())
-            .await
-            .expect("frame within 10 s")
-            .expect("open")
-            .expect("frame");
-        if let Message::Text(text) = message {
-            return serde_json::from_str::<Value>(&text).unwrap();
-        }
-    };
-    while next_frame().await["type"] != "SYNC_RESPONSE" {}
+    let mut socket = open(&stack, &session, "tablet").await;
+    send(&mut socket, json!({"type": "SYNC_REQUEST", "lastSeq": 0})).await;
+    next_of(&mut socket, "SYNC_RESPONSE").await;
 
     let response = client()
         .get(format!("{}/__scheduled?cron=17+*+*+*+*", api(&stack)))
@@ -898,7 +852,7 @@ async fn the_recordings_of_a_deleted_entry_go_after_the_grace_period() {
     assert_eq!(line["result"]["deleted"], 2, "{line}");
     let mut told = Vec::new();
     while told.len() < 2 {
-        let frame = next_frame().await;
+        let frame = next(&mut socket).await;
         if frame["type"] == "DOCUMENTS_SYNC" && frame["entityType"] == "recording" {
             for doc in frame["documents"].as_array().unwrap() {
                 assert!(doc["deletedAt"].is_string(), "{frame}");

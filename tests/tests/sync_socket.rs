@@ -5,64 +5,12 @@
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use mirubato_blackbox::session::{Session, sign_in, unique_email};
-use mirubato_blackbox::{Stack, Worker, shared};
+use mirubato_blackbox::session::{sign_in, unique_email};
+use mirubato_blackbox::socket::{next, next_of, open, send, ws_url};
+use mirubato_blackbox::{Worker, shared};
 use serde_json::{Value, json};
-use tokio::net::TcpStream;
+use tokio_tungstenite::connect_async;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
-
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
-
-fn ws_url(stack: &Stack, session: &Session, device: &str) -> String {
-    format!(
-        "ws://127.0.0.1:{}/sync/ws?userId={}&token={}&deviceId={device}",
-        stack.port(Worker::Sync),
-        session.user_id(),
-        session.access_token
-    )
-}
-
-async fn open(session: &Session, device: &str) -> Socket {
-    let (mut socket, _) = connect_async(ws_url(shared(), session, device))
-        .await
-        .expect("connect");
-    let welcome = next(&mut socket).await;
-    assert_eq!(welcome["type"], "WELCOME", "{welcome}");
-    socket
-}
-
-/// The next JSON frame (10 s at most).
-async fn next(socket: &mut Socket) -> Value {
-    loop {
-        let message = tokio::time::timeout(Duration::from_secs(10), socket.next())
-            .await
-            .expect("no frame within 10 s")
-            .expect("socket ended")
-            .expect("socket error");
-        if let Message::Text(text) = message {
-            return serde_json::from_str(&text).expect("frame is JSON");
-        }
-    }
-}
-
-/// Frames until one of `kind` arrives.
-async fn next_of(socket: &mut Socket, kind: &str) -> Value {
-    for _ in 0..50 {
-        let frame = next(socket).await;
-        if frame["type"] == kind {
-            return frame;
-        }
-    }
-    panic!("no {kind} frame");
-}
-
-async fn send(socket: &mut Socket, frame: Value) {
-    socket
-        .send(Message::Text(frame.to_string().into()))
-        .await
-        .expect("send");
-}
 
 fn entry(id: &str, updated_at: &str, notes: &str) -> Value {
     json!({
@@ -136,8 +84,8 @@ async fn the_upgrade_checks_its_parameters_and_token() {
 #[tokio::test]
 async fn mutations_are_acknowledged_once_and_broadcast_to_other_devices() {
     let session = sign_in(shared(), &unique_email("ws-live")).await;
-    let mut phone = open(&session, "dev_phone").await;
-    let mut laptop = open(&session, "dev_laptop").await;
+    let mut phone = open(shared(), &session, "dev_phone").await;
+    let mut laptop = open(shared(), &session, "dev_laptop").await;
 
     send(
         &mut phone,
@@ -207,7 +155,7 @@ async fn catch_up_covers_everything_after_the_cursor_including_rest_changes() {
     let session = sign_in(stack, &unique_email("ws-catchup")).await;
     let api = stack.url(Worker::Api);
     // A device online during the REST writes hears each one live.
-    let mut online = open(&session, "dev_online").await;
+    let mut online = open(shared(), &session, "dev_online").await;
     let response = session
         .post(format!("{api}/api/sync/push"))
         .json(&json!({"changes": {
@@ -246,7 +194,7 @@ async fn catch_up_covers_everything_after_the_cursor_including_rest_changes() {
     );
 
     // A device that was away catches up on all of it.
-    let mut socket = open(&session, "dev_new").await;
+    let mut socket = open(shared(), &session, "dev_new").await;
     send(&mut socket, json!({"type": "SYNC_REQUEST", "lastSeq": 0})).await;
     let mut frames = Vec::new();
     loop {
@@ -299,8 +247,8 @@ async fn users_are_isolated_and_limits_hold() {
     let stack = shared();
     let alice = sign_in(stack, &unique_email("ws-alice")).await;
     let bob = sign_in(stack, &unique_email("ws-bob")).await;
-    let mut alice_socket = open(&alice, "dev_a").await;
-    let mut bob_socket = open(&bob, "dev_b").await;
+    let mut alice_socket = open(shared(), &alice, "dev_a").await;
+    let mut bob_socket = open(shared(), &bob, "dev_b").await;
     send(&mut alice_socket, json!({"type": "ENTRY_CREATED", "entry": entry("private", "2026-03-01T10:00:00.000Z", "alice only")})).await;
     assert_eq!(next(&mut alice_socket).await["type"], "SYNC_RESPONSE");
     send(&mut bob_socket, json!({"type": "SYNC_REQUEST"})).await;
@@ -320,7 +268,7 @@ async fn users_are_isolated_and_limits_hold() {
     // At most ten sockets per user: the eleventh is closed with a reason.
     let mut sockets = vec![];
     for n in 0..9 {
-        sockets.push(open(&bob, &format!("dev_{n}")).await);
+        sockets.push(open(shared(), &bob, &format!("dev_{n}")).await);
     }
     let (mut eleventh, _) = connect_async(ws_url(stack, &bob, "dev_x")).await.unwrap();
     let closed = tokio::time::timeout(Duration::from_secs(10), eleventh.next())
@@ -338,8 +286,8 @@ async fn users_are_isolated_and_limits_hold() {
 #[tokio::test]
 async fn clock_sync_and_the_ensemble_metronome() {
     let session = sign_in(shared(), &unique_email("ws-metronome")).await;
-    let mut first = open(&session, "dev_1").await;
-    let mut second = open(&session, "dev_2").await;
+    let mut first = open(shared(), &session, "dev_1").await;
+    let mut second = open(shared(), &session, "dev_2").await;
     send(
         &mut first,
         json!({"type": "CLOCK_SYNC", "clientTime": 1234.5}),

@@ -69,6 +69,19 @@ impl Session {
     }
 }
 
+/// What the dev outbox holds for `email`: `{messages:[…]}`.
+pub async fn outbox(stack: &Stack, email: &str) -> Value {
+    client()
+        .get(format!("{}/api/dev/outbox", stack.url(Worker::Api)))
+        .query(&[("email", email)])
+        .send()
+        .await
+        .expect("read outbox")
+        .json()
+        .await
+        .expect("outbox JSON")
+}
+
 /// Asks for a magic link and returns the token the dev outbox received.
 pub async fn request_link(stack: &Stack, email: &str) -> String {
     let api = stack.url(Worker::Api);
@@ -85,15 +98,7 @@ pub async fn request_link(stack: &Stack, email: &str) -> String {
         "{}",
         response.text().await.unwrap_or_default()
     );
-    let outbox: Value = client()
-        .get(format!("{api}/api/dev/outbox"))
-        .query(&[("email", email)])
-        .send()
-        .await
-        .expect("read outbox")
-        .json()
-        .await
-        .expect("outbox JSON");
+    let outbox = outbox(stack, email).await;
     outbox["messages"]
         .as_array()
         .and_then(|messages| messages.last())

@@ -5,7 +5,9 @@
 use base64::Engine as _;
 use chrono::Utc;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use mirubato_blackbox::session::{Session, request_link, sign_in, unique_client_ip, unique_email};
+use mirubato_blackbox::session::{
+    Session, outbox, request_link, sign_in, unique_client_ip, unique_email,
+};
 use mirubato_blackbox::{
     GOOGLE_CLIENT_ID, Worker, await_window_with_room, client, root, shared, stack_secret,
 };
@@ -181,15 +183,7 @@ async fn magic_links_are_single_use_and_point_at_the_frontend() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    let outbox: Value = client()
-        .get(format!("{}/api/dev/outbox", api()))
-        .query(&[("email", &email)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let outbox = outbox(shared(), &email).await;
     let message = &outbox["messages"][0];
     let link = message["link"].as_str().unwrap();
     let frontend = stack.url(Worker::Frontend);
@@ -238,15 +232,7 @@ async fn the_dev_outbox_keeps_every_link_sent_at_once() {
     for response in futures_util::future::join_all(requests).await {
         assert_eq!(response.unwrap().status(), 200);
     }
-    let outbox: Value = client()
-        .get(format!("{}/api/dev/outbox", api()))
-        .query(&[("email", &email)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let outbox = outbox(shared(), &email).await;
     let messages = outbox["messages"].as_array().unwrap();
     let mut tokens: Vec<&str> = messages
         .iter()

@@ -133,6 +133,44 @@ async fn a_work_page_is_read_as_the_browser_renders_it() {
     assert_eq!(score["sourceUrl"], site().url("/images/lagrima.pdf"));
     // The page's title is the score's, over the PDF's own.
     assert_eq!(score["title"], "Lágrima");
+
+    // The same link again, alone or in a batch, is the same score: nothing is fetched again.
+    let fetched = site().hits("/images/lagrima.pdf");
+    let (status, again) = call(
+        stack,
+        Some(&user),
+        "POST",
+        "/api/import/imslp",
+        Some(json!({ "url": site().url(page) })),
+    )
+    .await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again["data"]["id"], score["id"]);
+    assert_eq!(again["data"]["duplicate"], true);
+    let (status, batch) = call(
+        stack,
+        Some(&user),
+        "POST",
+        "/api/import/batch",
+        Some(json!({ "urls": [site().url(page)] })),
+    )
+    .await;
+    assert_eq!(status, 201, "{batch}");
+    assert_eq!(batch["data"]["results"][0]["status"], "exists");
+    assert_eq!(batch["data"]["results"][0]["id"], score["id"]);
+    assert_eq!(site().hits("/images/lagrima.pdf"), fetched);
+    // Another musician's import of it is their own.
+    let other = sign_in(stack, &unique_email("imslp-other")).await;
+    let (status, theirs) = call(
+        stack,
+        Some(&other),
+        "POST",
+        "/api/import/imslp",
+        Some(json!({ "url": site().url(page) })),
+    )
+    .await;
+    assert_eq!(status, 201, "{theirs}");
+    assert_ne!(theirs["data"]["id"], score["id"]);
 }
 
 #[tokio::test]

@@ -43,7 +43,8 @@ fn binding(env: &Env) -> Option<BrowserRendering> {
 #[derive(Deserialize)]
 struct Rendered {
     result: String,
-    meta: PageMeta,
+    /// The page's own answer, where the service reports it.
+    meta: Option<PageMeta>,
 }
 
 #[derive(Deserialize)]
@@ -82,7 +83,8 @@ async fn content(browser: &BrowserRendering, page: &Url) -> Result<Option<String
         .into());
     }
     let rendered: Rendered = response.json().await?;
-    Ok((rendered.meta.status == 200).then_some(rendered.result))
+    let page_ok = rendered.meta.is_none_or(|meta| meta.status == 200);
+    Ok(page_ok.then_some(rendered.result))
 }
 
 fn quick_action_options(page: &Url) -> Result<JsValue, EdgeError> {

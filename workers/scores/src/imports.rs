@@ -9,7 +9,7 @@ use mirubato_core::scores::import::{
     new_score_id, page_images, remote_url, slugify, title_from_name,
 };
 use mirubato_core::scores::imslp::{self, ImslpLink};
-use mirubato_core::scores::model::{SqlValue, Visibility};
+use mirubato_core::scores::model::{SCORE_COLUMNS, ScoreRow, SqlValue, Visibility};
 use mirubato_core::scores::upkeep::import_health;
 use mirubato_edge::{EdgeError, RequestContext, json, json_with_status};
 use serde::{Deserialize, Serialize};
@@ -346,15 +346,37 @@ async fn finish(
 ) -> Result<Response, EdgeError> {
     admission.settle(ctx, &result).await?;
     let data = result?;
+    let existing = data.get("duplicate") == Some(&Value::Bool(true));
     let accepted = match data.get("results").and_then(Value::as_array) {
         Some(results) => results
             .iter()
             .filter(|item| item["status"] == "queued")
             .count(),
-        None => 1,
+        None => usize::from(!existing),
     };
-    mirubato_edge::event(ctx, "score_imported", &[kind.as_str()], &[accepted as f64]);
-    json_with_status(&json!({ "success": true, "data": data }), 201)
+    if accepted > 0 {
+        mirubato_edge::event(ctx, "score_imported", &[kind.as_str()], &[accepted as f64]);
+    }
+    let status = if existing { 200 } else { 201 };
+    json_with_status(&json!({ "success": true, "data": data }), status)
+}
+
+/// The caller's earlier import of the same IMSLP link that has not failed (for anonymous
+/// callers, an earlier anonymous one): imports of IMSLP links are de-duplicated.
+async fn earlier_import(
+    env: &Env,
+    link: &ImslpLink,
+    owner: Option<&str>,
+) -> Result<Option<ScoreRow>, EdgeError> {
+    first(
+        &env.d1(DB)?,
+        &format!(
+            "SELECT {SCORE_COLUMNS} FROM scores WHERE imslp_url = ?1 AND processing_status <> 'failed' \
+             AND user_id IS ?2 ORDER BY created_at LIMIT 1"
+        ),
+        &[text(link.url().as_str()), owner.map(str::to_string).into()],
+    )
+    .await
 }
 
 /// `GET /api/import/health`: what the import pipeline has to work with here.
@@ -560,6 +582,18 @@ async fn import_imslp_checked(
 ) -> Result<Value, EdgeError> {
     let body: LinkImport = ctx.json_value_with_limit(16 * 1024).await?;
     let link = imslp_site(&ctx.env).classify(&body.url)?;
+    if let Some(score) = earlier_import(&ctx.env, &link, owner.as_deref()).await? {
+        return Ok(json!({
+            "id": score.id,
+            "slug": score.slug,
+            "title": score.title,
+            "composer": score.composer,
+            "visibility": score.visibility,
+            "pdfUrl": score.pdf_url,
+            "processingStatus": score.processing_status,
+            "duplicate": true,
+        }));
+    }
     import_imslp_link(&ctx.env, link, owner, None).await
 }
 
@@ -607,24 +641,32 @@ async fn import_batch_checked(
     let mut results = Vec::new();
     for url in body.urls {
         let item = match site.classify(&url) {
-            Ok(link) => {
-                let id = insert_placeholder(&ctx.env, &link, owner.as_deref()).await?;
-                enqueue(
-                    &ctx.env,
-                    Job::ImportImslp {
-                        url: link.url().to_string(),
-                        owner: owner.clone(),
-                        score_id: Some(id.clone()),
-                    },
-                )
-                .await?;
-                BatchItem {
+            Ok(link) => match earlier_import(&ctx.env, &link, owner.as_deref()).await? {
+                Some(score) => BatchItem {
                     url,
-                    status: "queued",
-                    id: Some(id),
+                    status: "exists",
+                    id: Some(score.id),
                     error: None,
+                },
+                None => {
+                    let id = insert_placeholder(&ctx.env, &link, owner.as_deref()).await?;
+                    enqueue(
+                        &ctx.env,
+                        Job::ImportImslp {
+                            url: link.url().to_string(),
+                            owner: owner.clone(),
+                            score_id: Some(id.clone()),
+                        },
+                    )
+                    .await?;
+                    BatchItem {
+                        url,
+                        status: "queued",
+                        id: Some(id),
+                        error: None,
+                    }
                 }
-            }
+            },
             Err(err) => BatchItem {
                 url,
                 status: "failed",

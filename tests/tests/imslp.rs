@@ -60,6 +60,19 @@ async fn processed(stack: &Stack, user: &Session, id: &str) -> Value {
     processed_score(&stack.url(Worker::Scores), Some(user), id).await
 }
 
+/// `POST /api/import/imslp` of the stand-in's `path`, as `user`.
+async fn import_link(stack: &Stack, user: &Session, path: &str) -> (u16, Value) {
+    let url = site().url(path);
+    call(
+        stack,
+        Some(user),
+        "POST",
+        "/api/import/imslp",
+        Some(json!({ "url": url })),
+    )
+    .await
+}
+
 /// What the administrators see of a score's processing (attempts, stored files).
 async fn score_status(stack: &Stack, admin: &Session, id: &str) -> Value {
     let (status, body) = call(
@@ -113,14 +126,7 @@ async fn a_work_page_is_read_as_the_browser_renders_it() {
     assert_eq!(imports["data"]["browserRendering"]["usedForImports"], true);
 
     let user = sign_in(stack, &unique_email("imslp-browser")).await;
-    let (status, body) = call(
-        stack,
-        Some(&user),
-        "POST",
-        "/api/import/imslp",
-        Some(json!({ "url": site().url(page) })),
-    )
-    .await;
+    let (status, body) = import_link(stack, &user, page).await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["data"]["title"], "Lágrima");
     assert_eq!(body["data"]["composer"], "Francisco Tárrega");
@@ -136,14 +142,7 @@ async fn a_work_page_is_read_as_the_browser_renders_it() {
 
     // The same link again, alone or in a batch, is the same score: nothing is fetched again.
     let fetched = site().hits("/images/lagrima.pdf");
-    let (status, again) = call(
-        stack,
-        Some(&user),
-        "POST",
-        "/api/import/imslp",
-        Some(json!({ "url": site().url(page) })),
-    )
-    .await;
+    let (status, again) = import_link(stack, &user, page).await;
     assert_eq!(status, 200, "{again}");
     assert_eq!(again["data"]["id"], score["id"]);
     assert_eq!(again["data"]["duplicate"], true);
@@ -161,14 +160,7 @@ async fn a_work_page_is_read_as_the_browser_renders_it() {
     assert_eq!(site().hits("/images/lagrima.pdf"), fetched);
     // Another musician's import of it is their own.
     let other = sign_in(stack, &unique_email("imslp-other")).await;
-    let (status, theirs) = call(
-        stack,
-        Some(&other),
-        "POST",
-        "/api/import/imslp",
-        Some(json!({ "url": site().url(page) })),
-    )
-    .await;
+    let (status, theirs) = import_link(stack, &other, page).await;
     assert_eq!(status, 201, "{theirs}");
     assert_ne!(theirs["data"]["id"], score["id"]);
 }
@@ -285,14 +277,7 @@ async fn a_single_import_reports_an_outage_as_a_bad_gateway_and_counts_no_strike
     site().fail("/images/flaky.pdf", 502, None);
     let user = sign_in(stack, &unique_email("imslp-outage")).await;
     for _ in 0..3 {
-        let (status, body) = call(
-            stack,
-            Some(&user),
-            "POST",
-            "/api/import/imslp",
-            Some(json!({ "url": site().url("/images/flaky.pdf") })),
-        )
-        .await;
+        let (status, body) = import_link(stack, &user, "/images/flaky.pdf").await;
         assert_eq!(status, 502, "{body}");
         assert_eq!(body["code"], "BAD_GATEWAY");
         assert!(
@@ -306,14 +291,7 @@ async fn a_single_import_reports_an_outage_as_a_bad_gateway_and_counts_no_strike
         "application/pdf",
         engrave("Flaky", "Nobody", 1),
     );
-    let (status, body) = call(
-        stack,
-        Some(&user),
-        "POST",
-        "/api/import/imslp",
-        Some(json!({ "url": site().url("/images/flaky.pdf") })),
-    )
-    .await;
+    let (status, body) = import_link(stack, &user, "/images/flaky.pdf").await;
     assert_eq!(status, 201, "{body}");
 }
 
@@ -348,14 +326,7 @@ async fn the_hourly_upkeep_picks_up_imports_whose_message_was_lost() {
         .as_str()
         .unwrap()
         .to_string();
-    let (status, body) = call(
-        &stack,
-        Some(&admin),
-        "POST",
-        "/api/import/imslp",
-        Some(json!({ "url": site().url("/images/arabesque.pdf") })),
-    )
-    .await;
+    let (status, body) = import_link(&stack, &admin, "/images/arabesque.pdf").await;
     assert_eq!(status, 201, "{body}");
     let single = body["data"]["id"].as_str().unwrap().to_string();
     for id in [&batch, &single] {

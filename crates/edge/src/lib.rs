@@ -19,6 +19,20 @@ pub use pipeline::{Capability, Dependency, Service, serve};
 pub use respond::{json, json_with_status, rebuild_with_headers};
 pub use router::{INTERNAL_HOST, RequestContext, Router};
 
+/// A var holding a number that cannot be negative (a size, a count, a duration): its value,
+/// spaces around it allowed, or `default` when it is unset, not a number of this type, or
+/// negative.
+pub fn non_negative_var<T>(env: &worker::Env, name: &str, default: T) -> T
+where
+    T: std::str::FromStr + PartialOrd + Default,
+{
+    env.var(name)
+        .ok()
+        .and_then(|value| value.to_string().trim().parse().ok())
+        .filter(|value: &T| *value >= T::default())
+        .unwrap_or(default)
+}
+
 /// Milliseconds since the Unix epoch, from the runtime's clock.
 pub fn now_ms() -> f64 {
     worker::Date::now().as_millis() as f64

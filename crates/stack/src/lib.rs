@@ -212,11 +212,7 @@ impl Stack {
     /// Stops one worker (to see how the others notice), the way [`shutdown`](Self::shutdown)
     /// stops them all.
     pub fn stop(&mut self, worker: Worker) {
-        if let Some(index) = self
-            .running
-            .iter()
-            .position(|running| running.worker == worker)
-        {
+        if let Some(index) = self.index_of(worker) {
             let mut running = self.running.remove(index);
             stop_process(&mut running);
         }
@@ -266,11 +262,7 @@ impl Stack {
         worker: Worker,
         while_down: impl FnOnce() -> Result<T, StackError>,
     ) -> Result<T, StackError> {
-        let Some(index) = self
-            .running
-            .iter()
-            .position(|running| running.worker == worker)
-        else {
+        let Some(index) = self.index_of(worker) else {
             return Err(StackError::Missing(format!(
                 "{} is not running",
                 worker.name()
@@ -282,31 +274,39 @@ impl Stack {
         let mut replacement = spawn_worker(
             &self.options,
             worker,
-            &previous.config.clone(),
+            &previous.config,
             previous.port,
             previous.inspector_port,
-            &previous.vars.clone(),
+            &previous.vars,
         )?;
         let deadline = Instant::now() + self.options.ready_timeout;
         while http_status(replacement.port, "/livez") != Some(200) {
             if Instant::now() > deadline || matches!(replacement.child.try_wait(), Ok(Some(_))) {
                 stop_process(&mut replacement);
-                return Err(StackError::NotReady {
-                    worker: worker.name(),
-                    secs: self.options.ready_timeout.as_secs(),
-                    log: fs::read_to_string(&replacement.log_path).unwrap_or_default(),
-                });
+                return Err(not_ready(&replacement, &self.options));
             }
             thread::sleep(Duration::from_millis(250));
         }
         self.running[index] = replacement;
-        // The watchdog must know the new process group.
+        self.rewatch()?;
+        outcome
+    }
+
+    fn index_of(&self, worker: Worker) -> Option<usize> {
+        self.running
+            .iter()
+            .position(|running| running.worker == worker)
+    }
+
+    /// Replaces the watchdog, which must know the process group of every worker (after a
+    /// worker was started again).
+    fn rewatch(&mut self) -> Result<(), StackError> {
         if let Some(mut old) = self.watchdog.take() {
             let _ = old.kill();
             let _ = old.wait();
         }
         self.watchdog = Some(spawn_watchdog(self)?);
-        outcome
+        Ok(())
     }
 
     /// Stops every worker: SIGTERM to each process group, SIGKILL after a grace period.
@@ -705,7 +705,7 @@ pub fn start(options: &StackOptions) -> Result<Stack, StackError> {
                 let replacement = spawn_worker(
                     options,
                     running.worker,
-                    &running.config.clone(),
+                    &running.config,
                     running.port,
                     running.inspector_port,
                     &running.vars,
@@ -714,26 +714,26 @@ pub fn start(options: &StackOptions) -> Result<Stack, StackError> {
                 continue;
             }
             if exited || Instant::now() > deadline {
-                let log = fs::read_to_string(&running.log_path).unwrap_or_default();
-                let tail: Vec<&str> = log.lines().rev().take(40).collect();
-                return Err(StackError::NotReady {
-                    worker: running.worker.name(),
-                    secs: options.ready_timeout.as_secs(),
-                    log: tail.into_iter().rev().collect::<Vec<_>>().join("\n"),
-                });
+                return Err(not_ready(running, options));
             }
             thread::sleep(Duration::from_millis(250));
         }
     }
     if restarted {
-        // The watchdog must know the replacement processes' groups.
-        if let Some(mut old) = stack.watchdog.take() {
-            let _ = old.kill();
-            let _ = old.wait();
-        }
-        stack.watchdog = Some(spawn_watchdog(&stack)?);
+        stack.rewatch()?;
     }
     Ok(stack)
+}
+
+/// The error of a worker that did not answer `/livez` in time, with the end of its log.
+fn not_ready(running: &Running, options: &StackOptions) -> StackError {
+    let log = fs::read_to_string(&running.log_path).unwrap_or_default();
+    let tail: Vec<&str> = log.lines().rev().take(40).collect();
+    StackError::NotReady {
+        worker: running.worker.name(),
+        secs: options.ready_timeout.as_secs(),
+        log: tail.into_iter().rev().collect::<Vec<_>>().join("\n"),
+    }
 }
 
 /// Times one worker may be started again when wrangler exits during start-up.

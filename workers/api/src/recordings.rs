@@ -13,7 +13,9 @@ use mirubato_core::recordings::{
     fields_from_params, new_recording_document, object_key, user_prefix,
 };
 use mirubato_core::sync::EntityType;
-use mirubato_edge::{EdgeError, RequestContext, Served, json, json_with_status, now, serve_object};
+use mirubato_edge::{
+    EdgeError, RequestContext, Served, json, json_with_status, non_negative_var, now, serve_object,
+};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use worker::{
@@ -33,21 +35,9 @@ fn bucket(ctx: &RequestContext) -> Result<Bucket, EdgeError> {
     Ok(ctx.env.bucket(RECORDINGS)?)
 }
 
-/// Hours a deleted entry's recordings are kept: `DELETED_ENTRY_RECORDINGS_HOURS` when set.
-fn deleted_entry_grace_hours(env: &Env) -> i64 {
-    env.var("DELETED_ENTRY_RECORDINGS_HOURS")
-        .ok()
-        .and_then(|value| value.to_string().trim().parse().ok())
-        .filter(|hours: &i64| *hours >= 0)
-        .unwrap_or(DELETED_ENTRY_RECORDINGS_HOURS)
-}
-
 /// The per-user quota: `RECORDINGS_QUOTA_BYTES` when set, else 2 GB.
 pub(crate) fn quota_bytes(env: &Env) -> u64 {
-    env.var("RECORDINGS_QUOTA_BYTES")
-        .ok()
-        .and_then(|value| value.to_string().trim().parse().ok())
-        .unwrap_or(DEFAULT_QUOTA_BYTES)
+    non_negative_var(env, "RECORDINGS_QUOTA_BYTES", DEFAULT_QUOTA_BYTES)
 }
 
 /// SQL for the bytes a user's stored recordings and open uploads take, over the user-id
@@ -744,7 +734,12 @@ pub(crate) async fn delete_recordings_of_deleted_entries(
     let db = env.d1(DB)?;
     let bucket = env.bucket(RECORDINGS)?;
     let cutoff = mirubato_core::practice::iso(
-        now() - chrono::Duration::hours(deleted_entry_grace_hours(env)),
+        now()
+            - chrono::Duration::hours(non_negative_var(
+                env,
+                "DELETED_ENTRY_RECORDINGS_HOURS",
+                DELETED_ENTRY_RECORDINGS_HOURS,
+            )),
     );
     let orphaned = query!(
         &db,

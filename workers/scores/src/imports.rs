@@ -52,7 +52,18 @@ pub struct NewScore {
 
 impl NewScore {
     pub fn new(bytes: Vec<u8>, file_name: &str, owner: Option<String>) -> Self {
-        let id = new_score_id();
+        Self::with_id(new_score_id(), bytes, file_name, owner)
+    }
+
+    /// The file of the batch import whose placeholder row is `id`, to be filled in.
+    fn for_placeholder(id: &str, bytes: Vec<u8>, file_name: &str, owner: Option<String>) -> Self {
+        Self {
+            fills_placeholder: true,
+            ..Self::with_id(id.to_string(), bytes, file_name, owner)
+        }
+    }
+
+    fn with_id(id: String, bytes: Vec<u8>, file_name: &str, owner: Option<String>) -> Self {
         Self {
             r2_key: format!("imports/{id}/{}", clean_file_name(file_name)),
             id,
@@ -137,15 +148,35 @@ pub async fn store_pdf(env: &Env, score: NewScore) -> Result<Value, EdgeError> {
         },
     )
     .await?;
-    Ok(json!({
-        "id": score.id,
-        "slug": slugify(&title, None),
-        "title": title,
-        "composer": composer,
-        "visibility": visibility.as_str(),
-        "pdfUrl": format!("/api/scores/{}/download/pdf", score.id),
-        "processingStatus": "pending",
-    }))
+    answer(&ImportAnswer {
+        id: &score.id,
+        slug: &slugify(&title, None),
+        title: &title,
+        composer: &composer,
+        visibility: visibility.as_str(),
+        pdf_url: Some(&format!("/api/scores/{}/download/pdf", score.id)),
+        processing_status: "pending",
+        duplicate: false,
+    })
+}
+
+/// What an import of a PDF answers: the score it made (or, `duplicate`, found).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ImportAnswer<'a> {
+    id: &'a str,
+    slug: &'a str,
+    title: &'a str,
+    composer: &'a str,
+    visibility: &'a str,
+    pdf_url: Option<&'a str>,
+    processing_status: &'a str,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    duplicate: bool,
+}
+
+fn answer(data: &ImportAnswer) -> Result<Value, EdgeError> {
+    Ok(serde_json::to_value(data).map_err(ApiError::internal)?)
 }
 
 /// The columns that name a new score: its id, title, composer, and what derives from them.
@@ -544,12 +575,10 @@ pub async fn import_imslp_link(
         }
     };
     let bytes = fetch_pdf(pdf_url.clone(), loopback, LinkFrom::Imslp).await?;
-    let mut score = NewScore::new(bytes, pdf_url.path(), owner);
-    if let Some(id) = placeholder {
-        score.r2_key = format!("imports/{id}/{}", clean_file_name(pdf_url.path()));
-        score.id = id.to_string();
-        score.fills_placeholder = true;
-    }
+    let mut score = match placeholder {
+        Some(id) => NewScore::for_placeholder(id, bytes, pdf_url.path(), owner),
+        None => NewScore::new(bytes, pdf_url.path(), owner),
+    };
     score.title = title;
     score.composer = composer;
     score.source = "imslp";
@@ -583,16 +612,16 @@ async fn import_imslp_checked(
     let body: LinkImport = ctx.json_value_with_limit(16 * 1024).await?;
     let link = imslp_site(&ctx.env).classify(&body.url)?;
     if let Some(score) = earlier_import(&ctx.env, &link, owner.as_deref()).await? {
-        return Ok(json!({
-            "id": score.id,
-            "slug": score.slug,
-            "title": score.title,
-            "composer": score.composer,
-            "visibility": score.visibility,
-            "pdfUrl": score.pdf_url,
-            "processingStatus": score.processing_status,
-            "duplicate": true,
-        }));
+        return answer(&ImportAnswer {
+            id: &score.id,
+            slug: &score.slug,
+            title: &score.title,
+            composer: &score.composer,
+            visibility: &score.visibility,
+            pdf_url: score.pdf_url.as_deref(),
+            processing_status: &score.processing_status,
+            duplicate: true,
+        });
     }
     import_imslp_link(&ctx.env, link, owner, None).await
 }

@@ -12,7 +12,7 @@ use mirubato_core::scores::analysis::{
 use mirubato_core::scores::import::slugify;
 use mirubato_core::scores::model::{ScoreRow, SqlValue};
 use mirubato_core::scores::pdf::{self, PAGE_PREVIEW_WIDTH, PdfError, THUMBNAIL_WIDTH};
-use mirubato_edge::{EdgeError, RequestContext};
+use mirubato_edge::{EdgeError, RequestContext, non_negative_var};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use worker::{D1Database, Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder, Response};
@@ -86,7 +86,7 @@ pub struct Resumable {
 /// Backoff before the next attempt: `QUEUE_RETRY_SECONDS` (default 5), doubled for each
 /// attempt made after the first, at most 5 minutes.
 fn retry_delay(env: &Env, attempts: i64) -> u32 {
-    let base = crate::store::number_var(env, "QUEUE_RETRY_SECONDS", 5).clamp(1, 300) as u32;
+    let base = non_negative_var(env, "QUEUE_RETRY_SECONDS", 5_i64).clamp(1, 300) as u32;
     (base << (attempts - 1).clamp(0, 8) as u32).min(300)
 }
 

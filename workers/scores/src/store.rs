@@ -17,15 +17,6 @@ pub const PDF_QUEUE: &str = "PDF_QUEUE";
 pub const AI_BINDING: &str = "AI";
 pub const BROWSER_BINDING: &str = "BROWSER";
 
-/// A whole, non-negative number from a var, or `default`.
-pub fn number_var(env: &Env, name: &str, default: i64) -> i64 {
-    env.var(name)
-        .ok()
-        .and_then(|value| value.to_string().trim().parse().ok())
-        .filter(|value: &i64| *value >= 0)
-        .unwrap_or(default)
-}
-
 /// Where IMSLP imports may come from: imslp.org, and in local development also the stand-in
 /// named by the `IMSLP_DEV_ORIGIN` var (a loopback origin; ignored anywhere else).
 pub fn imslp_site(env: &Env) -> ImslpSite {

@@ -16,14 +16,14 @@ use mirubato_core::scores::upkeep::{
     REPROCESSABLE_SQL, ReprocessRequest, SCORE_PREFIXES, StoredObject, orphaned_keys,
 };
 use mirubato_edge::auth::authenticate_admin;
-use mirubato_edge::{EdgeError, RequestContext, json, log_cron_job, now};
+use mirubato_edge::{EdgeError, RequestContext, json, log_cron_job, non_negative_var, now};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use worker::{Env, Response};
 
 use crate::imports::enqueue;
 use crate::processing::{Job, Resumable};
-use crate::store::{BUCKET, CACHE, DB, all, find_score, first, number_var, run, text};
+use crate::store::{BUCKET, CACHE, DB, all, find_score, first, run, text};
 
 pub const UPKEEP_CRON: &str = "23 * * * *";
 /// Objects examined per prefix and run; a KV cursor carries the scan over to the next run.
@@ -35,7 +35,7 @@ const STUCK_PER_RUN: u32 = 50;
 
 /// When a `pending`/`processing` score last moved, before which it counts as stuck.
 fn stale_before(env: &Env) -> String {
-    iso(now() - Duration::minutes(number_var(env, "STUCK_IMPORT_MINUTES", 30)))
+    iso(now() - Duration::minutes(non_negative_var(env, "STUCK_IMPORT_MINUTES", 30_i64)))
 }
 
 #[derive(Deserialize)]
@@ -180,7 +180,7 @@ async fn delete_orphans(env: &Env) -> Result<Value, EdgeError> {
     let bucket = env.bucket(BUCKET)?;
     let kv = env.kv(CACHE)?;
     let db = env.d1(DB)?;
-    let grace_ms = number_var(env, "ORPHAN_GRACE_SECONDS", 86_400) * 1000;
+    let grace_ms = non_negative_var(env, "ORPHAN_GRACE_SECONDS", 86_400_i64) * 1000;
     let now_ms = now().timestamp_millis();
     let mut examined = 0usize;
     let mut deleted: Vec<String> = Vec::new();

@@ -58,6 +58,9 @@ pub struct IncomingWrite {
     pub data: String,
     pub deleted: bool,
     pub stamp: WriteStamp,
+    /// The document clock the client sent, when the server bounded it
+    /// ([`super::clock::bound_write`]); `None` when the write carries the client's clock.
+    pub client_clock: Option<String>,
 }
 
 impl IncomingWrite {
@@ -81,6 +84,7 @@ impl IncomingWrite {
             },
             data,
             deleted,
+            client_clock: None,
         })
     }
 }
@@ -174,6 +178,7 @@ mod tests {
             data: format!("{{\"id\":\"{id}\"}}"),
             deleted: false,
             stamp,
+            client_clock: None,
         }
     }
 
@@ -293,6 +298,7 @@ mod tests {
                     },
                     data,
                     deleted,
+                    client_clock: None,
                 }
             })
     }

@@ -1,6 +1,7 @@
 //! Synced documents: their types, validation, checksums, and the one merge rule every
 //! write path (REST and WebSocket) applies.
 
+pub mod clock;
 pub mod entities;
 pub mod merge;
 pub mod protocol;

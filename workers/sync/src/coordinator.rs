@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use mirubato_core::sync::protocol::{
     Change, ClientFrame, Mutation, ServerFrame, broadcast_frame, catch_up_frames, decode,
-    metronome_start,
+    metronome_start, mutation_reply,
 };
 use mirubato_edge::INTERNAL_HOST;
 use serde::{Deserialize, Serialize};
@@ -280,34 +280,7 @@ impl SyncCoordinator {
                 return;
             }
         };
-        let kind = mutation.entity_type.as_str();
-        let conflict = answer["stale"]
-            .as_array()
-            .and_then(|stale| stale.iter().find(|item| item["entityType"] == kind));
-        match conflict {
-            Some(stale) => send(
-                ws,
-                &ServerFrame::SyncConflict {
-                    entity_id: stale["entityId"]
-                        .as_str()
-                        .unwrap_or(&mutation.entity_id)
-                        .to_string(),
-                    entity_type: kind.to_string(),
-                    reason: "stale".into(),
-                    current: stale["current"].clone(),
-                    timestamp: stamp.clone(),
-                },
-            ),
-            None => send(
-                ws,
-                &ServerFrame::SyncResponse {
-                    message: "Mutation applied".into(),
-                    last_seq: answer["lastSeq"].as_i64().unwrap_or(0),
-                    entity_id,
-                    timestamp: stamp.clone(),
-                },
-            ),
-        }
+        send(ws, &mutation_reply(&mutation, &answer, &stamp));
         let changes: Vec<Change> =
             serde_json::from_value(answer["changes"].clone()).unwrap_or_default();
         if changes.is_empty() {
@@ -372,6 +345,7 @@ impl SyncCoordinator {
                 .into(),
                 last_seq: cursor,
                 entity_id: None,
+                clock_adjusted: false,
                 timestamp: timestamp(),
             },
         );

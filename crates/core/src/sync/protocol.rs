@@ -218,6 +218,12 @@ pub enum ServerFrame {
         #[serde(skip_serializing_if = "Option::is_none")]
         #[cfg_attr(feature = "ts", ts(optional))]
         entity_id: Option<String>,
+        // Present (`true`) when the server bounded the clock of a document of the frame:
+        // the device's clock is ahead of the server's by more than `MAX_CLOCK_SKEW`, and
+        // the document was stored with the server's receive time.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        #[cfg_attr(feature = "ts", ts(as = "Option<bool>", optional))]
+        clock_adjusted: bool,
         timestamp: String,
     },
     /// The one reply to a mutation older than what is stored: `current` is the stored document.
@@ -324,6 +330,43 @@ impl ServerFrame {
         serde_json::to_string(self).unwrap_or_else(|_| {
             r#"{"type":"ERROR","code":"INTERNAL","message":"unencodable frame"}"#.into()
         })
+    }
+}
+
+/// The one reply to a mutation frame, given the api's answer to `/internal/sync/apply`
+/// (`{stale:[{entityType, entityId, current}], lastSeq, clockAdjusted}`): `SYNC_CONFLICT`
+/// when any document of the frame lost to a newer stored one — the frame's own document
+/// first, else the first other (a stale occurrence of a `PLAN_CREATED` is a conflict, not
+/// "applied") — else `SYNC_RESPONSE`, with `clockAdjusted` when the server bounded a clock.
+pub fn mutation_reply(mutation: &Mutation, answer: &Value, timestamp: &str) -> ServerFrame {
+    let kind = mutation.entity_type.as_str();
+    let stale = answer["stale"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let conflict = stale
+        .iter()
+        .find(|item| item["entityType"] == kind && item["entityId"] == mutation.entity_id.as_str())
+        .or_else(|| stale.iter().find(|item| item["entityType"] == kind))
+        .or_else(|| stale.first());
+    match conflict {
+        Some(stale) => ServerFrame::SyncConflict {
+            entity_id: stale["entityId"]
+                .as_str()
+                .unwrap_or(&mutation.entity_id)
+                .to_string(),
+            entity_type: stale["entityType"].as_str().unwrap_or(kind).to_string(),
+            reason: "stale".into(),
+            current: stale["current"].clone(),
+            timestamp: timestamp.into(),
+        },
+        None => ServerFrame::SyncResponse {
+            message: "Mutation applied".into(),
+            last_seq: answer["lastSeq"].as_i64().unwrap_or(0),
+            entity_id: Some(mutation.entity_id.clone()),
+            clock_adjusted: answer["clockAdjusted"].as_bool().unwrap_or(false),
+            timestamp: timestamp.into(),
+        },
     }
 }
 
@@ -560,6 +603,40 @@ mod tests {
     }
 
     #[test]
+    fn a_mutation_gets_one_reply_naming_any_stale_document() {
+        let frame = decode(
+            r#"{"type":"PLAN_CREATED","plan":{"id":"plan_1"},"occurrences":[{"id":"occ_1"},{"id":"occ_2"}]}"#,
+        )
+        .unwrap();
+        let mutation = frame.mutation().unwrap();
+        let reply =
+            |answer: Value| serde_json::to_value(mutation_reply(&mutation, &answer, "t")).unwrap();
+
+        let applied = reply(json!({"stale": [], "lastSeq": 9, "clockAdjusted": false}));
+        assert_eq!(
+            applied,
+            json!({"type": "SYNC_RESPONSE", "message": "Mutation applied", "lastSeq": 9, "entityId": "plan_1", "timestamp": "t"})
+        );
+        let adjusted = reply(json!({"stale": [], "lastSeq": 9, "clockAdjusted": true}));
+        assert_eq!(adjusted["clockAdjusted"], true);
+
+        // The plan applied, one occurrence stale: a conflict naming the occurrence.
+        let occurrence = reply(json!({"lastSeq": 9, "stale": [
+            {"entityType": "plan_occurrence", "entityId": "occ_2", "current": {"id": "occ_2", "v": 1}}]}));
+        assert_eq!(
+            occurrence,
+            json!({"type": "SYNC_CONFLICT", "entityId": "occ_2", "entityType": "plan_occurrence",
+                   "reason": "stale", "current": {"id": "occ_2", "v": 1}, "timestamp": "t"})
+        );
+        // The plan itself stale comes first.
+        let plan = reply(json!({"stale": [
+            {"entityType": "plan_occurrence", "entityId": "occ_1", "current": null},
+            {"entityType": "practice_plan", "entityId": "plan_1", "current": {"id": "plan_1"}}]}));
+        assert_eq!(plan["entityType"], "practice_plan");
+        assert_eq!(plan["entityId"], "plan_1");
+    }
+
+    #[test]
     fn catch_up_groups_runs_and_keeps_seq_order() {
         let mut changes: Vec<Change> = (1..=300)
             .map(|seq| change("logbook_entry", &format!("e{seq}"), seq, false))
@@ -606,6 +683,7 @@ mod tests {
             message: "Mutation applied".into(),
             last_seq: 7,
             entity_id: Some("e1".into()),
+            clock_adjusted: false,
             timestamp: "t".into(),
         };
         assert_eq!(

@@ -37,7 +37,12 @@ pub fn import_source(raw: &str, allow_loopback: bool) -> Result<ImportSource, Ap
     if raw.is_empty() {
         return Err(ApiError::validation("PDF URL is required"));
     }
-    if raw.len() > 8 && raw[..5].eq_ignore_ascii_case("data:") {
+    // `get`, not indexing: byte 5 need not be a character boundary ("Aaé¡,…").
+    if raw.len() > 8
+        && raw
+            .get(..5)
+            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("data:"))
+    {
         let (mime, bytes) = decode_data_url(raw)?;
         if mime != "application/pdf" {
             return Err(ApiError::validation(
@@ -350,6 +355,8 @@ mod tests {
             400
         );
         assert_eq!(status(import_source("", false)), 400);
+        // A multi-byte character across byte 5 was a panic (found by tests/fuzz.rs).
+        assert_eq!(status(import_source("Aaé¡,¡ more", false)), 400);
     }
 
     #[test]

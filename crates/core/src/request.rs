@@ -41,6 +41,9 @@ pub struct RequestLog<'a> {
     pub timestamp: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<&'a str>,
+    /// What the handler counted (`clockAdjusted`: device clocks the server bounded).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub counts: &'a std::collections::BTreeMap<&'static str, u64>,
     /// The Analytics Engine data point written for this request (also logged, since local
     /// development drops the writes).
     #[serde(skip_serializing_if = "Option::is_none")]

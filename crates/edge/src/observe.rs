@@ -22,6 +22,7 @@ pub(crate) struct RequestRecord<'a> {
     pub status: u16,
     pub duration_ms: f64,
     pub error: Option<&'a str>,
+    pub counts: &'a std::collections::BTreeMap<&'static str, u64>,
     pub analytics: &'a DataPoint,
 }
 
@@ -121,6 +122,7 @@ pub(crate) fn record(service: &Service, env: &Env, record: &RequestRecord<'_>) {
         duration_ms: record.duration_ms,
         timestamp: &timestamp,
         error: record.error,
+        counts: record.counts,
         analytics: Some(record.analytics),
     };
     if let Ok(json) = serde_json::to_string(&line) {

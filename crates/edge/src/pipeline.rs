@@ -106,6 +106,7 @@ pub async fn serve(
         }
     };
     let user_id = observed.borrow_mut().user_id.take();
+    let counts = std::mem::take(&mut observed.borrow_mut().counts);
     finish(
         FinishArgs {
             service,
@@ -121,6 +122,7 @@ pub async fn serve(
             country: country.as_deref(),
             request_bytes,
             user_id: user_id.as_deref(),
+            counts: &counts,
         },
         route,
         result,
@@ -168,6 +170,7 @@ struct FinishArgs<'a> {
     country: Option<&'a str>,
     request_bytes: u64,
     user_id: Option<&'a str>,
+    counts: &'a std::collections::BTreeMap<&'static str, u64>,
 }
 
 fn finish(
@@ -224,6 +227,7 @@ fn finish(
             status: response.status_code(),
             duration_ms,
             error: failure.as_deref(),
+            counts: args.counts,
             analytics: &point,
         },
     );

@@ -37,6 +37,8 @@ pub struct RequestContext {
 #[derive(Debug, Default)]
 pub(crate) struct Observed {
     pub user_id: Option<String>,
+    /// Counts the handler reports in the request's log line.
+    pub counts: std::collections::BTreeMap<&'static str, u64>,
 }
 
 impl RequestContext {
@@ -64,6 +66,11 @@ impl RequestContext {
     /// Records who is calling, for the request's analytics (as a keyed hash, never raw).
     pub fn identify(&self, user_id: &str) {
         self.observed.borrow_mut().user_id = Some(user_id.to_string());
+    }
+
+    /// Adds `n` to the count `name` that the request's log line reports under `counts`.
+    pub fn count(&self, name: &'static str, n: u64) {
+        *self.observed.borrow_mut().counts.entry(name).or_default() += n;
     }
 
     /// A path parameter of the matched route (`/api/scores/{id}` → `param("id")`).

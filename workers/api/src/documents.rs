@@ -1,16 +1,22 @@
 //! Storing synced documents: the merge rule of `mirubato_core::sync::merge` applied to D1.
 //!
 //! Every write path (push, preferences, domain endpoints, the sync worker) goes through
-//! [`apply_writes`]. One push is one D1 batch (one transaction): the user's seq is bumped by
-//! the number of documents applied, then the documents are upserted set-wise, each with its
-//! own seq. The upsert repeats the merge order as a guard (`WHERE` stamp > stored stamp), so
+//! [`apply_writes`], which first bounds each write's clock by the server's receive time
+//! (`mirubato_core::sync::clock`, `MAX_CLOCK_SKEW`). One push is one D1 batch (one
+//! transaction): the user's seq is bumped by the number of documents applied, then the
+//! documents are upserted set-wise, each with its own seq. The upsert repeats the merge order as a guard (`WHERE` stamp > stored stamp), so
 //! a concurrent writer that got in first is never overwritten by an older write; such a
 //! write is reported as stale like any other.
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
 use mirubato_core::ApiError;
 use mirubato_core::sync::EntityType;
+use mirubato_core::sync::clock::{
+    DEFAULT_MAX_CLOCK_SKEW_SECS, MAX_CLOCK_SKEW_VAR, ReceiveClock, bound_writes, parse_max_skew,
+    repair_stored,
+};
 use mirubato_core::sync::merge::{DocumentKey, IncomingWrite, WriteStamp, plan};
 use mirubato_core::sync::protocol::Change;
 use mirubato_edge::{EdgeError, INTERNAL_HOST, RequestContext};
@@ -35,6 +41,15 @@ pub struct WriteOutcome {
 }
 
 impl WriteOutcome {
+    /// The writes whose clock the server bounded (applied, duplicate or stale).
+    pub fn clock_adjusted(&self) -> impl Iterator<Item = &IncomingWrite> {
+        self.applied
+            .iter()
+            .chain(self.duplicates.iter())
+            .chain(self.stale.iter().map(|(write, _)| write))
+            .filter(|write| write.client_clock.is_some())
+    }
+
     /// The applied writes as changes, for the user's connected devices.
     pub fn changes(&self) -> Vec<Change> {
         self.applied
@@ -194,25 +209,43 @@ fn row_of(write: &IncomingWrite) -> Result<serde_json::Value, ApiError> {
     }))
 }
 
+/// The server's receive time `at` of a write, with the configured `MAX_CLOCK_SKEW` (whole
+/// seconds, or a number with `s`, `m` or `h`; five minutes when unset or unreadable).
+pub fn receive_clock(env: &Env, at: DateTime<Utc>) -> ReceiveClock {
+    let max_skew = env
+        .var(MAX_CLOCK_SKEW_VAR)
+        .ok()
+        .and_then(|value| parse_max_skew(&value.to_string()))
+        .unwrap_or_else(|| chrono::Duration::seconds(DEFAULT_MAX_CLOCK_SKEW_SECS));
+    ReceiveClock::new(at, max_skew)
+}
+
 /// Applies writes of one user under the merge rule, atomically.
 pub async fn apply_writes(
     db: &D1Database,
     user_id: &str,
     writes: Vec<IncomingWrite>,
-    now: &str,
+    clock: &ReceiveClock,
 ) -> Result<WriteOutcome, EdgeError> {
-    apply_writes_with(db, user_id, writes, now, Vec::new()).await
+    apply_writes_with(db, user_id, writes, clock, Vec::new()).await
 }
 
 /// [`apply_writes`], with `extra` statements run in the same transaction (rows that belong
 /// with the documents, such as a recording's storage record).
+///
+/// Every write's clock is first bounded by `clock` (the one place the server's clock enters
+/// the merge rule), and every stored row records `clock.received` as `updated_at`: the time
+/// the server saw the write, which the crons go by.
 pub async fn apply_writes_with(
     db: &D1Database,
     user_id: &str,
     writes: Vec<IncomingWrite>,
-    now: &str,
+    clock: &ReceiveClock,
     extra: Vec<D1PreparedStatement>,
 ) -> Result<WriteOutcome, EdgeError> {
+    let writes = bound_writes(writes, clock);
+    let received = clock.received_iso();
+    let now = received.as_str();
     let keys: Vec<DocumentKey> = writes
         .iter()
         .map(|write| (write.entity_type, write.entity_id.clone()))
@@ -334,9 +367,17 @@ pub async fn write_and_notify(
     db: &D1Database,
     user_id: &str,
     writes: Vec<IncomingWrite>,
-    now: &str,
+    at: DateTime<Utc>,
 ) -> Result<WriteOutcome, EdgeError> {
-    write_and_notify_with(ctx, db, user_id, writes, now, Vec::new()).await
+    write_and_notify_with(ctx, db, user_id, writes, at, Vec::new()).await
+}
+
+/// Counts the writes whose clock was bounded in the request's log line (`clockAdjusted`).
+pub fn count_clock_adjusted(ctx: &RequestContext, outcome: &WriteOutcome) {
+    let adjusted = outcome.clock_adjusted().count();
+    if adjusted > 0 {
+        ctx.count("clockAdjusted", adjusted as u64);
+    }
 }
 
 /// Tells the user's connected devices about stored changes (through the sync worker's
@@ -379,10 +420,12 @@ pub async fn write_and_notify_with(
     db: &D1Database,
     user_id: &str,
     writes: Vec<IncomingWrite>,
-    now: &str,
+    at: DateTime<Utc>,
     extra: Vec<D1PreparedStatement>,
 ) -> Result<WriteOutcome, EdgeError> {
-    let outcome = apply_writes_with(db, user_id, writes, now, extra).await?;
+    let clock = receive_clock(&ctx.env, at);
+    let outcome = apply_writes_with(db, user_id, writes, &clock, extra).await?;
+    count_clock_adjusted(ctx, &outcome);
     let changes = outcome.changes();
     if !changes.is_empty() {
         let env = ctx.env.clone();
@@ -393,4 +436,111 @@ pub async fn write_and_notify_with(
         });
     }
     Ok(outcome)
+}
+
+#[derive(Deserialize)]
+struct FutureRow {
+    user_id: String,
+    entity_type: String,
+    entity_id: String,
+    data: String,
+    checksum: String,
+    device_id: Option<String>,
+    updated_at: String,
+}
+
+/// Cron job: repairs documents stored with a clock beyond the bound — written before the
+/// bound existed, or under a larger `MAX_CLOCK_SKEW` — at most `limit` per run. Each is
+/// bounded as it would have been on arrival (clamped to its row's `updated_at`, the receive
+/// time; the client's value kept in `metadata.clientClock`), stored under a new seq (unless
+/// it changed meanwhile), and the user's connected devices are told. Returns how many.
+pub async fn repair_future_clocks(env: &Env, limit: u32) -> Result<usize, EdgeError> {
+    let db = env.d1(crate::DB)?;
+    let now = mirubato_edge::now();
+    let bound = receive_clock(env, now).limit().timestamp_millis();
+    let rows = query!(
+        &db,
+        "SELECT user_id, entity_type, entity_id, data, checksum, device_id, updated_at \
+         FROM sync_data WHERE clock_ms > ?1 ORDER BY clock_ms DESC LIMIT ?2",
+        bound as f64,
+        limit
+    )?
+    .all()
+    .await?
+    .results::<FutureRow>()?;
+    let mut repaired = 0;
+    for row in rows {
+        let Some(entity) = EntityType::parse(&row.entity_type) else {
+            continue;
+        };
+        let received = chrono::DateTime::parse_from_rfc3339(&row.updated_at)
+            .map_or(now, |at| at.with_timezone(&Utc))
+            .min(now);
+        let clock = receive_clock(env, received);
+        let device = row.device_id.unwrap_or_default();
+        let Some(write) = repair_stored(entity, &row.data, &device, &clock) else {
+            continue;
+        };
+        let results = db
+            .batch(vec![
+                query!(
+                    &db,
+                    "UPDATE sync_state SET last_seq = last_seq + 1 WHERE user_id = ?1",
+                    &row.user_id
+                )?,
+                query!(
+                    &db,
+                    "UPDATE sync_data SET data = ?5, checksum = ?6, clock_ms = ?7, \
+                       seq = (SELECT last_seq FROM sync_state WHERE user_id = ?1) \
+                     WHERE user_id = ?1 AND entity_type = ?2 AND entity_id = ?3 AND checksum = ?4",
+                    &row.user_id,
+                    entity.as_str(),
+                    &row.entity_id,
+                    &row.checksum,
+                    &write.data,
+                    &write.stamp.checksum,
+                    write.stamp.clock_ms as f64
+                )?,
+                query!(
+                    &db,
+                    "SELECT last_seq FROM sync_state WHERE user_id = ?1",
+                    &row.user_id
+                )?,
+            ])
+            .await?;
+        let changed = results
+            .get(1)
+            .and_then(|result| result.meta().ok().flatten())
+            .and_then(|meta| meta.changes)
+            .unwrap_or(0);
+        if changed == 0 {
+            // Written again meanwhile: the new write went through the bound.
+            continue;
+        }
+        #[derive(Deserialize)]
+        struct Seq {
+            last_seq: i64,
+        }
+        let seq = results
+            .last()
+            .and_then(|result| result.results::<Seq>().ok())
+            .and_then(|rows| rows.into_iter().next())
+            .map_or(0, |row| row.last_seq);
+        repaired += 1;
+        let change = Change {
+            entity_type: entity.as_str().to_string(),
+            entity_id: row.entity_id.clone(),
+            seq,
+            deleted: write.deleted,
+            document: serde_json::from_str(&write.data).map_err(ApiError::internal)?,
+        };
+        notify_devices(
+            env,
+            &row.user_id,
+            &[change],
+            &format!("cron-clock-{}", row.entity_id),
+        )
+        .await;
+    }
+    Ok(repaired)
 }

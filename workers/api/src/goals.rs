@@ -55,7 +55,7 @@ pub async fn create(mut ctx: RequestContext) -> Result<Response, EdgeError> {
     let claims = authenticate(&ctx).await?;
     let request: CreateGoalRequest = ctx.json().await?;
     let db = ctx.env.d1(DB)?;
-    let (at, stamp) = clock();
+    let at = clock();
     let goal = new_goal(&request, at);
     let mut writes = vec![prepare_write(EntityType::Goal, goal.clone())?];
     if let Some(score_id) = goal.get("scoreId").and_then(Value::as_str) {
@@ -65,7 +65,7 @@ pub async fn create(mut ctx: RequestContext) -> Result<Response, EdgeError> {
         }
     }
     // The goal and the repertoire item it implies are stored together.
-    store(&ctx, &db, &claims.sub, writes, &stamp).await?;
+    store(&ctx, &db, &claims.sub, writes, at).await?;
     json_with_status(&goal_view(&goal, 0, false), 201)
 }
 
@@ -81,9 +81,9 @@ pub async fn update(mut ctx: RequestContext) -> Result<Response, EdgeError> {
     if request.is_empty() {
         return json(&json!({ "message": "No fields to update" }));
     }
-    let (at, stamp) = clock();
+    let at = clock();
     let write = prepare_write(EntityType::Goal, apply_update(&goal, &request, at))?;
-    store(&ctx, &db, &claims.sub, vec![write], &stamp).await?;
+    store(&ctx, &db, &claims.sub, vec![write], at).await?;
     json(&json!({ "message": "Goal updated successfully" }))
 }
 
@@ -96,7 +96,7 @@ pub async fn progress(mut ctx: RequestContext) -> Result<Response, EdgeError> {
     let request: ProgressRequest = ctx.json().await?;
     let db = ctx.env.d1(DB)?;
     let goal = live(&db, &claims.sub, EntityType::Goal, &id, NOT_FOUND).await?;
-    let (at, stamp) = clock();
+    let at = clock();
     let outcome = record_progress(&goal, &request, at)?;
     let saved = outcome
         .document
@@ -104,7 +104,7 @@ pub async fn progress(mut ctx: RequestContext) -> Result<Response, EdgeError> {
         .cloned()
         .unwrap_or(Value::Null);
     let write = prepare_write(EntityType::Goal, outcome.document)?;
-    store(&ctx, &db, &claims.sub, vec![write], &stamp).await?;
+    store(&ctx, &db, &claims.sub, vec![write], at).await?;
     json(&json!({
         "message": "Progress tracked successfully",
         "currentValue": saved,
@@ -121,8 +121,8 @@ pub async fn remove(ctx: RequestContext) -> Result<Response, EdgeError> {
     let id = ctx.param("id")?.to_string();
     let db = ctx.env.d1(DB)?;
     let goal = live(&db, &claims.sub, EntityType::Goal, &id, NOT_FOUND).await?;
-    let (at, stamp) = clock();
+    let at = clock();
     let write = prepare_write(EntityType::Goal, tombstone(&goal, at))?;
-    store(&ctx, &db, &claims.sub, vec![write], &stamp).await?;
+    store(&ctx, &db, &claims.sub, vec![write], at).await?;
     json(&json!({ "message": "Goal deleted successfully" }))
 }

@@ -4,7 +4,8 @@
 //! - every 5 minutes: read each worker's `/health` over its service binding and POST a JSON
 //!   alert to `ALERT_WEBHOOK_URL` when one turns degraded or recovers (once per change);
 //! - hourly: abort abandoned recording uploads, delete the recordings of logbook entries
-//!   deleted a week ago, purge expired idempotency keys and used one-time tokens. (Revoked-token markers live in KV with a TTL and expire on their own.)
+//!   whose delete the server stored a week ago, repair documents stored with a clock beyond
+//!   `MAX_CLOCK_SKEW` of the server's, purge expired idempotency keys and used one-time tokens. (Revoked-token markers live in KV with a TTL and expire on their own.)
 
 use std::collections::BTreeMap;
 
@@ -52,6 +53,12 @@ pub async fn run(cron: &str, env: &Env) {
                 recordings::delete_recordings_of_deleted_entries(env, UPLOADS_PER_RUN)
                     .await
                     .map(|deleted| json!({ "deleted": deleted })),
+            ),
+            (
+                "repair-future-clocks",
+                crate::documents::repair_future_clocks(env, ROWS_PER_RUN)
+                    .await
+                    .map(|repaired| json!({ "repaired": repaired })),
             ),
             ("purge-expired", purge_expired(env).await),
         ],

@@ -18,7 +18,7 @@ pub async fn update_name(mut ctx: RequestContext) -> Result<Response, EdgeError>
     let request: UpdatePieceNameRequest = ctx.json().await?;
     let db = ctx.env.d1(DB)?;
     let entries = live_documents(&db, &claims.sub, EntityType::LogbookEntry).await?;
-    let (at, stamp) = clock();
+    let at = clock();
     let changed = rename_in_entries(&entries, &request, at);
     let count = changed.len();
     if count > 0 {
@@ -26,7 +26,7 @@ pub async fn update_name(mut ctx: RequestContext) -> Result<Response, EdgeError>
             .into_iter()
             .map(|entry| prepare_write(EntityType::LogbookEntry, entry))
             .collect::<Result<Vec<_>, _>>()?;
-        store(&ctx, &db, &claims.sub, writes, &stamp).await?;
+        store(&ctx, &db, &claims.sub, writes, at).await?;
     }
     json(&rename_answer(count))
 }

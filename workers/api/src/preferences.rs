@@ -44,7 +44,8 @@ pub async fn get(ctx: RequestContext) -> Result<Response, EdgeError> {
 pub async fn put(mut ctx: RequestContext) -> Result<Response, EdgeError> {
     let claims = authenticate(&ctx).await?;
     let preferences: UserPreferences = ctx.json().await?;
-    let stamp = now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let at = now();
+    let stamp = mirubato_core::practice::iso(at);
     let db = ctx.env.d1(DB)?;
     // Each PUT supersedes the last, even within one millisecond: the version counts them.
     let previous_version =
@@ -55,12 +56,12 @@ pub async fn put(mut ctx: RequestContext) -> Result<Response, EdgeError> {
             .unwrap_or(0);
     let mut document = serde_json::to_value(&preferences).map_err(ApiError::internal)?;
     document["id"] = claims.sub.clone().into();
-    document["updatedAt"] = stamp.clone().into();
+    document["updatedAt"] = stamp.into();
     document["version"] = (previous_version + 1).into();
     let document = normalize_document(EntityType::UserPreferences, document)
         .map_err(|err| ApiError::internal(format!("preferences document: {err}")))?;
     let write = IncomingWrite::new(EntityType::UserPreferences, &document, "server")
         .ok_or_else(|| ApiError::internal("preferences document has no stamp"))?;
-    write_and_notify(&ctx, &db, &claims.sub, vec![write], &stamp).await?;
+    write_and_notify(&ctx, &db, &claims.sub, vec![write], at).await?;
     json(&serde_json::json!({ "success": true, "preferences": preferences }))
 }

@@ -150,8 +150,8 @@ async fn publish(
 ) -> Result<Value, EdgeError> {
     let doc = new_recording_document(audio, fields);
     let write = prepare_write(EntityType::Recording, doc.clone())?;
-    let (_, stamp) = clock();
-    store_with(ctx, db, user_id, vec![write], &stamp, extra).await?;
+    let at = clock();
+    store_with(ctx, db, user_id, vec![write], at, extra).await?;
     Ok(doc)
 }
 
@@ -329,10 +329,10 @@ pub async fn update(mut ctx: RequestContext) -> Result<Response, EdgeError> {
     let request: UpdateRecordingRequest = ctx.json().await?;
     let db = ctx.env.d1(DB)?;
     let current = live(&db, &claims.sub, EntityType::Recording, &id, NOT_FOUND).await?;
-    let (at, stamp) = clock();
+    let at = clock();
     let updated = apply_update(&current, &request, at)?;
     let write = prepare_write(EntityType::Recording, updated.clone())?;
-    store_with(&ctx, &db, &claims.sub, vec![write], &stamp, Vec::new()).await?;
+    store_with(&ctx, &db, &claims.sub, vec![write], at, Vec::new()).await?;
     json(&updated)
 }
 
@@ -345,7 +345,7 @@ pub async fn remove(ctx: RequestContext) -> Result<Response, EdgeError> {
     let current = live(&db, &claims.sub, EntityType::Recording, &id, NOT_FOUND).await?;
     let row = stored_row(&db, &claims.sub, &id).await?;
     bucket(&ctx)?.delete(&row.r2_key).await?;
-    let (at, stamp) = clock();
+    let at = clock();
     let write = prepare_write(EntityType::Recording, tombstone(&current, at))?;
     let forget_row = query!(
         &db,
@@ -353,15 +353,7 @@ pub async fn remove(ctx: RequestContext) -> Result<Response, EdgeError> {
         &id,
         &claims.sub
     )?;
-    store_with(
-        &ctx,
-        &db,
-        &claims.sub,
-        vec![write],
-        &stamp,
-        vec![forget_row],
-    )
-    .await?;
+    store_with(&ctx, &db, &claims.sub, vec![write], at, vec![forget_row]).await?;
     json(&json!({ "message": "Recording deleted successfully" }))
 }
 
@@ -722,11 +714,13 @@ struct EntrylessRecording {
     data: String,
 }
 
-/// Cron job: deletes the recordings of logbook entries deleted more than
-/// `DELETED_ENTRY_RECORDINGS_HOURS` ago (the app shows recordings only under their entry, so
-/// they would take quota unseen), at most `limit` per run: the object first (so a failed run
-/// is simply repeated), then the row and a tombstone of the document in one transaction, which
-/// the user's connected devices are told of. Returns how many were deleted.
+/// Cron job: deletes the recordings of logbook entries whose delete the server stored more
+/// than `DELETED_ENTRY_RECORDINGS_HOURS` ago — by the row's `updated_at`, the server's
+/// receive time of the tombstone, never the device's `deletedAt` (the app shows recordings
+/// only under their entry, so they would take quota unseen), at most `limit` per run: the
+/// object first (so a failed run is simply repeated), then the row and a tombstone of the
+/// document in one transaction, which the user's connected devices are told of. Returns how
+/// many were deleted.
 pub(crate) async fn delete_recordings_of_deleted_entries(
     env: &Env,
     limit: u32,
@@ -748,8 +742,8 @@ pub(crate) async fn delete_recordings_of_deleted_entries(
            AND doc.entity_id = r.id AND doc.deleted_at IS NULL \
          JOIN sync_data entry ON entry.user_id = r.user_id AND entry.entity_type = 'logbook_entry' \
            AND entry.entity_id = json_extract(doc.data, '$.entryId') \
-         WHERE entry.deleted_at IS NOT NULL AND entry.deleted_at < ?1 \
-         ORDER BY entry.deleted_at LIMIT ?2",
+         WHERE entry.deleted_at IS NOT NULL AND entry.updated_at < ?1 \
+         ORDER BY entry.updated_at LIMIT ?2",
         &cutoff,
         limit
     )?
@@ -759,7 +753,7 @@ pub(crate) async fn delete_recordings_of_deleted_entries(
     for recording in &orphaned {
         bucket.delete(&recording.r2_key).await?;
         let document: Value = serde_json::from_str(&recording.data).map_err(ApiError::internal)?;
-        let (at, stamp) = clock();
+        let at = clock();
         let write = prepare_write(EntityType::Recording, tombstone(&document, at))?;
         let forget_row = query!(
             &db,
@@ -771,7 +765,7 @@ pub(crate) async fn delete_recordings_of_deleted_entries(
             &db,
             &recording.user_id,
             vec![write],
-            &stamp,
+            &crate::documents::receive_clock(env, at),
             vec![forget_row],
         )
         .await?;

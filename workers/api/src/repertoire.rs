@@ -20,10 +20,10 @@ use crate::DB;
 use crate::documents::{stored_documents, write_and_notify_with};
 use crate::session::authenticate;
 
-/// The instant of a request, and its stored form.
-pub(crate) fn clock() -> (DateTime<Utc>, String) {
-    let at = now();
-    (at, mirubato_core::practice::iso(at))
+/// The instant of a request: the clock of the documents it writes, and the receive time of
+/// their writes.
+pub(crate) fn clock() -> DateTime<Utc> {
+    now()
 }
 
 #[derive(Deserialize)]
@@ -132,9 +132,9 @@ pub(crate) async fn store(
     db: &D1Database,
     user_id: &str,
     writes: Vec<IncomingWrite>,
-    now: &str,
+    at: DateTime<Utc>,
 ) -> Result<i64, EdgeError> {
-    store_with(ctx, db, user_id, writes, now, Vec::new()).await
+    store_with(ctx, db, user_id, writes, at, Vec::new()).await
 }
 
 /// [`store`] with extra statements in the same transaction.
@@ -143,10 +143,10 @@ pub(crate) async fn store_with(
     db: &D1Database,
     user_id: &str,
     writes: Vec<IncomingWrite>,
-    now: &str,
+    at: DateTime<Utc>,
     extra: Vec<D1PreparedStatement>,
 ) -> Result<i64, EdgeError> {
-    let outcome = write_and_notify_with(ctx, db, user_id, writes, now, extra).await?;
+    let outcome = write_and_notify_with(ctx, db, user_id, writes, at, extra).await?;
     if !outcome.stale.is_empty() {
         return Err(ApiError::Conflict(
             "The data changed concurrently; reload and try again".into(),
@@ -216,13 +216,13 @@ pub async fn add(mut ctx: RequestContext) -> Result<Response, EdgeError> {
     let claims = authenticate(&ctx).await?;
     let request: AddRepertoireRequest = ctx.json().await?;
     let db = ctx.env.d1(DB)?;
-    let (at, stamp) = clock();
+    let at = clock();
     let id = item_id(&request.score_id);
     let previous = stored(&db, &claims.sub, EntityType::RepertoireItem, &id).await?;
     let doc = new_item(&request, previous.as_ref(), at)?;
     let write = prepare_write(EntityType::RepertoireItem, doc)?;
     let saved: Value = serde_json::from_str(&write.data).map_err(ApiError::internal)?;
-    store(&ctx, &db, &claims.sub, vec![write], &stamp).await?;
+    store(&ctx, &db, &claims.sub, vec![write], at).await?;
     json_with_status(&item_view(&saved, &Default::default()), 201)
 }
 
@@ -238,12 +238,12 @@ pub async fn update(mut ctx: RequestContext) -> Result<Response, EdgeError> {
     if request.is_empty() {
         return json(&json!({ "message": "No fields to update" }));
     }
-    let (at, stamp) = clock();
+    let at = clock();
     let write = prepare_write(
         EntityType::RepertoireItem,
         apply_update(&item, &request, at),
     )?;
-    store(&ctx, &db, &claims.sub, vec![write], &stamp).await?;
+    store(&ctx, &db, &claims.sub, vec![write], at).await?;
     json(&json!({ "message": "Repertoire updated successfully" }))
 }
 
@@ -255,9 +255,9 @@ pub async fn remove(ctx: RequestContext) -> Result<Response, EdgeError> {
     let id = path_score_id(&ctx)?;
     let db = ctx.env.d1(DB)?;
     let item = live(&db, &claims.sub, EntityType::RepertoireItem, &id, NOT_FOUND).await?;
-    let (at, stamp) = clock();
+    let at = clock();
     let write = prepare_write(EntityType::RepertoireItem, tombstone(&item, at))?;
-    store(&ctx, &db, &claims.sub, vec![write], &stamp).await?;
+    store(&ctx, &db, &claims.sub, vec![write], at).await?;
     json(&json!({ "message": "Removed from repertoire" }))
 }
 
@@ -270,7 +270,7 @@ pub async fn dissociate_item(ctx: RequestContext) -> Result<Response, EdgeError>
     let db = ctx.env.d1(DB)?;
     let item = live(&db, &claims.sub, EntityType::RepertoireItem, &id, NOT_FOUND).await?;
     let entries = entries_about(&db, &claims.sub, &[id.as_str()]).await?;
-    let (at, stamp) = clock();
+    let at = clock();
     let result = dissociate(&item, &entries, at);
     let mut writes = result
         .entries
@@ -282,7 +282,7 @@ pub async fn dissociate_item(ctx: RequestContext) -> Result<Response, EdgeError>
         tombstone(&item, at),
     )?);
     // One batch: the logs are unlinked and the item removed together, or nothing changes.
-    store(&ctx, &db, &claims.sub, writes, &stamp).await?;
+    store(&ctx, &db, &claims.sub, writes, at).await?;
     json(&json!({
         "message": "Piece dissociated from repertoire",
         "preservedLogs": result.preserved_logs,

@@ -16,7 +16,9 @@ use serde_json::{Value, json};
 use worker::{D1Database, Response, query};
 
 use crate::DB;
-use crate::documents::{WriteOutcome, apply_writes, write_and_notify};
+use crate::documents::{
+    WriteOutcome, apply_writes, count_clock_adjusted, receive_clock, write_and_notify,
+};
 use crate::session::authenticate;
 
 fn timestamp() -> String {
@@ -163,21 +165,52 @@ async fn remember(
     Ok(())
 }
 
+/// The writes whose clock the server bounded: `{entityId, entityType, clockAdjusted: true,
+/// clientClock, clock}` (`clock` is the document clock the write was merged and stored with).
+fn adjusted_items(outcome: &WriteOutcome) -> Vec<Value> {
+    outcome
+        .clock_adjusted()
+        .map(|write| {
+            json!({
+                "entityId": write.entity_id,
+                "entityType": write.entity_type.as_str(),
+                "clockAdjusted": true,
+                "clientClock": write.client_clock,
+                "clock": chrono::DateTime::from_timestamp_millis(write.stamp.clock_ms)
+                    .map(mirubato_core::practice::iso),
+            })
+        })
+        .collect()
+}
+
+/// A conflict item's `clockAdjusted` flag: present (true) when the server bounded the
+/// losing write's clock.
+fn mark_adjusted(item: &mut Value, write: &mirubato_core::sync::merge::IncomingWrite) {
+    if write.client_clock.is_some() {
+        item["clockAdjusted"] = Value::Bool(true);
+        item["clientClock"] = json!(write.client_clock);
+    }
+}
+
 /// The push answer: `conflicts` names every write not applied because something newer is
-/// stored (with that document as `current`), `stats` counts per list.
+/// stored (with that document as `current`), `adjusted` every write whose clock the server
+/// bounded, `stats` counts per list.
 fn push_response(outcome: &WriteOutcome) -> Value {
     let conflicts: Vec<Value> = outcome
         .stale
         .iter()
         .map(|(write, current)| {
-            json!({
+            let mut item = json!({
                 "entityId": write.entity_id,
                 "entityType": write.entity_type.as_str(),
                 "reason": "stale",
                 "current": current.as_deref().and_then(|text| serde_json::from_str::<Value>(text).ok()),
-            })
+            });
+            mark_adjusted(&mut item, write);
+            item
         })
         .collect();
+    let adjusted = adjusted_items(outcome);
     let processed = |kind: EntityType| {
         outcome
             .applied
@@ -196,8 +229,10 @@ fn push_response(outcome: &WriteOutcome) -> Value {
         "syncToken": sync_token(outcome.last_seq),
         "lastSeq": outcome.last_seq,
         "conflicts": conflicts,
+        "adjusted": adjusted,
         "stats": {
             "applied": outcome.applied.len(),
+            "clockAdjusted": adjusted.len(),
             "duplicatesPrevented": outcome.duplicates.len(),
             "entriesProcessed": processed(EntityType::LogbookEntry),
             "goalsProcessed": processed(EntityType::Goal),
@@ -249,7 +284,7 @@ pub async fn push(mut ctx: RequestContext) -> Result<Response, EdgeError> {
             details: None,
         })?;
     let writes = validate_push(request, &device)?;
-    let outcome = write_and_notify(&ctx, &db, &claims.sub, writes, &timestamp()).await?;
+    let outcome = write_and_notify(&ctx, &db, &claims.sub, writes, now()).await?;
     record_entries_logged(&ctx, &outcome);
     let answer = push_response(&outcome);
     if let Some(key) = &key {
@@ -312,7 +347,7 @@ pub async fn batch(mut ctx: RequestContext) -> Result<Response, EdgeError> {
     let since = parse_cursor(request.sync_token.as_ref())?;
     let writes = validate_batch(request.entities, &device)?;
     let db = ctx.env.d1(DB)?;
-    let outcome = write_and_notify(&ctx, &db, &claims.sub, writes, &timestamp()).await?;
+    let outcome = write_and_notify(&ctx, &db, &claims.sub, writes, now()).await?;
 
     let sent: std::collections::HashSet<(String, String)> = outcome
         .applied
@@ -363,19 +398,22 @@ pub async fn batch(mut ctx: RequestContext) -> Result<Response, EdgeError> {
         .iter()
         .map(|(write, current)| {
             let current: Option<Value> = current.as_deref().and_then(|text| serde_json::from_str(text).ok());
-            json!({
+            let mut item = json!({
                 "entityId": write.entity_id,
                 "entityType": write.entity_type.as_str(),
                 "localVersion": write.stamp.version,
                 "remoteVersion": current.as_ref().and_then(|doc| doc.get("version")).and_then(Value::as_i64).unwrap_or(1),
                 "current": current,
-            })
+            });
+            mark_adjusted(&mut item, write);
+            item
         })
         .collect();
     json(&json!({
         "uploaded": outcome.applied.len(),
         "downloaded": entities.len(),
         "conflicts": conflicts,
+        "adjusted": adjusted_items(&outcome),
         "entities": entities,
         "hasMore": has_more,
         "newSyncToken": sync_token(cursor),
@@ -443,7 +481,9 @@ struct InternalApply {
 
 /// `POST /internal/sync/apply` (service binding only): the sync worker's writes, through the
 /// same validation and merge as a push. Answers `{changes, stale:[{entityType, entityId,
-/// current}], duplicates, lastSeq}`; 400 names the invalid document.
+/// current, clockAdjusted?}], duplicates, adjusted:[…], clockAdjusted, lastSeq}`
+/// (`clockAdjusted`: the server bounded the clock of a document of the frame); 400 names the
+/// invalid document.
 pub async fn internal_apply(mut ctx: RequestContext) -> Result<Response, EdgeError> {
     ctx.require_internal()?;
     let request: InternalApply = ctx.json_value_with_limit(MAX_PUSH_BYTES).await?;
@@ -473,7 +513,14 @@ pub async fn internal_apply(mut ctx: RequestContext) -> Result<Response, EdgeErr
     }
     let db = ctx.env.d1(DB)?;
     ctx.identify(&request.user_id);
-    let outcome = apply_writes(&db, &request.user_id, writes, &timestamp()).await?;
+    let outcome = apply_writes(
+        &db,
+        &request.user_id,
+        writes,
+        &receive_clock(&ctx.env, now()),
+    )
+    .await?;
+    count_clock_adjusted(&ctx, &outcome);
     mirubato_edge::event(
         &ctx,
         "sync_frame_applied",
@@ -485,17 +532,22 @@ pub async fn internal_apply(mut ctx: RequestContext) -> Result<Response, EdgeErr
         .stale
         .iter()
         .map(|(write, current)| {
-            json!({
+            let mut item = json!({
                 "entityType": write.entity_type.as_str(),
                 "entityId": write.entity_id,
                 "current": current.as_deref().and_then(|text| serde_json::from_str::<Value>(text).ok()),
-            })
+            });
+            mark_adjusted(&mut item, write);
+            item
         })
         .collect();
+    let adjusted = adjusted_items(&outcome);
     json(&json!({
         "changes": outcome.changes(),
         "stale": stale,
         "duplicates": outcome.duplicates.len(),
+        "clockAdjusted": !adjusted.is_empty(),
+        "adjusted": adjusted,
         "lastSeq": outcome.last_seq,
     }))
 }

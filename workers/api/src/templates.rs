@@ -46,7 +46,7 @@ pub async fn adopt_template(mut ctx: RequestContext) -> Result<Response, EdgeErr
     let template = find_template(&db, &claims.sub, request.template_id.trim())
         .await?
         .ok_or_else(|| ApiError::not_found("Template not found"))?;
-    let (at, stamp) = clock();
+    let at = clock();
     let adoption = adopt(&template, &request, &claims.sub, at)?;
     let mut writes = vec![prepare_write(
         EntityType::PracticePlan,
@@ -59,7 +59,7 @@ pub async fn adopt_template(mut ctx: RequestContext) -> Result<Response, EdgeErr
         )?);
     }
     // The plan and all its occurrences appear together or not at all.
-    store(&ctx, &db, &claims.sub, writes, &stamp).await?;
+    store(&ctx, &db, &claims.sub, writes, at).await?;
     json(&json!({
         "success": true,
         "plan": adoption.plan,

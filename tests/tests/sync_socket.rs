@@ -355,3 +355,127 @@ async fn idle_sockets_are_closed_by_the_alarm() {
     assert_eq!(u16::from(frame.code), 4000);
     assert!(frame.reason.contains("Idle"), "{}", frame.reason);
 }
+
+fn now_iso() -> String {
+    mirubato_core::practice::iso(chrono::Utc::now())
+}
+
+#[tokio::test]
+async fn a_future_device_clock_is_bounded_and_a_correct_device_still_wins() {
+    let stack = shared();
+    let session = sign_in(stack, &unique_email("ws-clock")).await;
+    let mut phone = open(stack, &session, "phone-2099").await;
+    let mut laptop = open(stack, &session, "laptop").await;
+
+    // The phone's clock says 2099: its write is kept, bounded, and the reply says so.
+    send(
+        &mut phone,
+        json!({"type": "ENTRY_CREATED", "entry": entry("fc1", "2099-01-01T00:00:00.000Z", "from 2099")}),
+    )
+    .await;
+    let reply = next(&mut phone).await;
+    assert_eq!(reply["type"], "SYNC_RESPONSE", "{reply}");
+    assert_eq!(reply["entityId"], "fc1");
+    assert_eq!(reply["clockAdjusted"], true, "{reply}");
+    let told = next_of(&mut laptop, "ENTRY_UPDATED").await;
+    assert_eq!(
+        told["entry"]["metadata"]["clientClock"],
+        "2099-01-01T00:00:00.000Z"
+    );
+    let stored_at = told["entry"]["updatedAt"].as_str().unwrap().to_string();
+    assert!(
+        stored_at < now_iso(),
+        "stored as of its arrival: {stored_at}"
+    );
+
+    // A correctly-timed edit, then a correctly-timed delete, both win.
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    send(
+        &mut laptop,
+        json!({"type": "ENTRY_UPDATED", "entry": entry("fc1", &now_iso(), "from the laptop")}),
+    )
+    .await;
+    let reply = next(&mut laptop).await;
+    assert_eq!(reply["type"], "SYNC_RESPONSE", "{reply}");
+    assert!(reply.get("clockAdjusted").is_none(), "{reply}");
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    send(
+        &mut laptop,
+        json!({"type": "ENTRY_DELETED", "entryId": "fc1", "timestamp": now_iso()}),
+    )
+    .await;
+    let reply = next(&mut laptop).await;
+    assert_eq!(reply["type"], "SYNC_RESPONSE", "{reply}");
+
+    // A delete frame's timestamp is a document clock too.
+    send(
+        &mut phone,
+        json!({"type": "ENTRY_CREATED", "entry": entry("fc2", &now_iso(), "two")}),
+    )
+    .await;
+    assert_eq!(
+        next_of(&mut phone, "SYNC_RESPONSE").await["entityId"],
+        "fc2"
+    );
+    send(
+        &mut phone,
+        json!({"type": "ENTRY_DELETED", "entryId": "fc2", "timestamp": "2099-06-01T00:00:00.000Z"}),
+    )
+    .await;
+    let reply = next_of(&mut phone, "SYNC_RESPONSE").await;
+    assert_eq!(reply["clockAdjusted"], true, "{reply}");
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    send(
+        &mut laptop,
+        json!({"type": "ENTRY_UPDATED", "entry": entry("fc2", &now_iso(), "restored")}),
+    )
+    .await;
+    let reply = next_of(&mut laptop, "SYNC_RESPONSE").await;
+    assert_eq!(reply["entityId"], "fc2", "{reply}");
+    let pulled: Value = session
+        .post(format!("{}/api/sync/pull", stack.url(Worker::Api)))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let entries = pulled["entries"].as_array().unwrap();
+    let by_id = |id: &str| entries.iter().find(|doc| doc["id"] == id).unwrap().clone();
+    assert!(by_id("fc1")["deletedAt"].is_string(), "{pulled}");
+    assert_eq!(by_id("fc2")["notes"], "restored");
+    assert!(by_id("fc2")["deletedAt"].is_null());
+}
+
+#[tokio::test]
+async fn a_stale_occurrence_in_a_plan_frame_is_a_conflict() {
+    let stack = shared();
+    let session = sign_in(stack, &unique_email("ws-plan")).await;
+    let mut tablet = open(stack, &session, "tablet").await;
+    let occurrence = |updated_at: &str, status: &str| json!({"id": "occ_stale", "planId": "plan_stale", "status": status, "updatedAt": updated_at});
+    send(
+        &mut tablet,
+        json!({"type": "PLAN_CREATED",
+               "plan": {"id": "plan_stale", "title": "Etudes", "updatedAt": "2026-03-01T10:00:00.000Z"},
+               "occurrences": [occurrence("2026-03-02T10:00:00.000Z", "completed")]}),
+    )
+    .await;
+    let reply = next(&mut tablet).await;
+    assert_eq!(reply["type"], "SYNC_RESPONSE", "{reply}");
+
+    // The plan is newer, its occurrence older than the stored one: not "applied".
+    send(
+        &mut tablet,
+        json!({"type": "PLAN_CREATED",
+               "plan": {"id": "plan_stale", "title": "Etudes, again", "updatedAt": "2026-03-03T10:00:00.000Z"},
+               "occurrences": [occurrence("2026-03-01T11:00:00.000Z", "scheduled")]}),
+    )
+    .await;
+    let reply = next(&mut tablet).await;
+    assert_eq!(reply["type"], "SYNC_CONFLICT", "{reply}");
+    assert_eq!(reply["entityType"], "plan_occurrence");
+    assert_eq!(reply["entityId"], "occ_stale");
+    assert_eq!(reply["reason"], "stale");
+    assert_eq!(reply["current"]["status"], "completed");
+}

@@ -484,3 +484,195 @@ async fn batch_uploads_and_returns_what_the_client_lacks() {
         .unwrap();
     assert_eq!(bad.status(), 400);
 }
+
+fn now_iso() -> String {
+    mirubato_core::practice::iso(chrono::Utc::now())
+}
+
+#[tokio::test]
+async fn a_future_clock_is_bounded_and_a_correctly_timed_push_wins_afterwards() {
+    let session = new_user("future-push").await;
+    let before = now_iso();
+    let (status, _, answer) = push_as(
+        &session,
+        "phone_2099",
+        &json!({"changes": {
+            "entries": [entry("fut1", "2099-01-01T00:00:00.000Z", "from 2099")],
+            "goals": [{"id": "fut-g", "title": "Scales", "type": "custom", "updatedAt": "2026-03-01T10:00:00.000Z"}],
+        }}),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["conflicts"], json!([]));
+    assert_eq!(answer["stats"]["applied"], 2);
+    assert_eq!(answer["stats"]["clockAdjusted"], 1, "{answer}");
+    let adjusted = &answer["adjusted"];
+    assert_eq!(adjusted.as_array().map(Vec::len), Some(1), "{answer}");
+    assert_eq!(adjusted[0]["entityId"], "fut1");
+    assert_eq!(adjusted[0]["entityType"], "logbook_entry");
+    assert_eq!(adjusted[0]["clockAdjusted"], true);
+    assert_eq!(adjusted[0]["clientClock"], "2099-01-01T00:00:00.000Z");
+    let clock = adjusted[0]["clock"].as_str().unwrap().to_string();
+    assert!(clock >= before && clock <= now_iso(), "{clock}");
+
+    // Stored as of its arrival, with the client's clock kept.
+    let pulled = pull(&session, json!({})).await;
+    let stored = pulled["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|doc| doc["id"] == "fut1")
+        .unwrap()
+        .clone();
+    assert_eq!(stored["updatedAt"], clock.as_str());
+    assert_eq!(
+        stored["metadata"]["clientClock"],
+        "2099-01-01T00:00:00.000Z"
+    );
+    assert_eq!(stored["clientOnlyField"]["kept"], true);
+
+    // The request's log line counts it.
+    let line = mirubato_blackbox::log_line(
+        shared(),
+        Worker::Api,
+        &[
+            "\"path\":\"/api/sync/push\"",
+            "\"counts\":{\"clockAdjusted\":1}",
+        ],
+    )
+    .await;
+    assert_eq!(line["status"], 200, "{line}");
+
+    // A correctly-timed device now wins: an edit, then a delete.
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let (status, _, answer) = push_as(
+        &session,
+        "laptop",
+        &json!({"changes": {"entries": [entry("fut1", &now_iso(), "from the laptop")]}}),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(answer["conflicts"], json!([]), "{answer}");
+    assert_eq!(answer["stats"]["applied"], 1);
+    assert_eq!(answer["adjusted"], json!([]));
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let answer = push(
+        &session,
+        json!({"changes": {"entries": [{"id": "fut1", "deletedAt": now_iso()}]}}),
+    )
+    .await;
+    assert_eq!(answer["stats"]["applied"], 1, "{answer}");
+
+    // The batch protocol is bounded the same way.
+    let response = session
+        .post(format!("{}/api/sync/batch", api()))
+        .header("X-Device-ID", "phone_2099")
+        .json(&json!({"entities": [
+            {"id": "fut-g", "type": "goal", "data": {"title": "Scales 2099", "type": "custom", "updatedAt": "2099-01-01T00:00:00Z"}},
+        ]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let answer: Value = response.json().await.unwrap();
+    assert_eq!(answer["uploaded"], 1, "{answer}");
+    assert_eq!(answer["adjusted"][0]["entityId"], "fut-g", "{answer}");
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let answer = push(&session, json!({"changes": {"goals": [
+        {"id": "fut-g", "title": "Scales, correct clock", "type": "custom", "updatedAt": now_iso()},
+    ]}}))
+    .await;
+    assert_eq!(answer["stats"]["applied"], 1, "{answer}");
+    let pulled = pull(&session, json!({})).await;
+    let docs = |list: &str| pulled[list].as_array().unwrap().clone();
+    assert!(
+        docs("entries")
+            .iter()
+            .any(|doc| doc["id"] == "fut1" && doc["deletedAt"].is_string())
+    );
+    assert!(
+        docs("goals")
+            .iter()
+            .any(|doc| doc["id"] == "fut-g" && doc["title"] == "Scales, correct clock")
+    );
+}
+
+#[tokio::test]
+async fn the_hourly_cron_repairs_documents_stored_with_a_future_clock() {
+    let mut stack = mirubato_blackbox::spawn_stack();
+    let api = stack.url(Worker::Api);
+    let session = sign_in(&stack, &unique_email("clock-repair")).await;
+    let response = session
+        .post(format!("{api}/api/sync/push"))
+        .json(&json!({"changes": {"goals": [
+            {"id": "frozen", "title": "Frozen", "type": "custom", "updatedAt": "2026-03-01T10:00:00.000Z"},
+        ]}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    // A row as stored before clocks were bounded: its document clock in 2099.
+    stack
+        .execute_sql(
+            Worker::Api,
+            "UPDATE sync_data SET data = json_set(data, '$.updatedAt', '2099-01-01T00:00:00.000Z'), \
+             clock_ms = 4070908800000 WHERE entity_id = 'frozen'",
+        )
+        .unwrap();
+    let stored_at = {
+        let pulled: Value = session
+            .post(format!("{api}/api/sync/pull"))
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(pulled["goals"][0]["updatedAt"], "2099-01-01T00:00:00.000Z");
+        pulled["lastSeq"].as_i64().unwrap()
+    };
+    // Frozen: a correctly-timed delete loses to 2099 on every retry.
+    let response = session
+        .delete(format!("{api}/api/goals/frozen"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 409);
+    let response = client()
+        .get(format!("{api}/__scheduled?cron=17+*+*+*+*"))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+    let line =
+        mirubato_blackbox::log_line(&stack, Worker::Api, &["\"job\":\"repair-future-clocks\""])
+            .await;
+    assert_eq!(line["result"]["repaired"], 1, "{line}");
+
+    // Repaired as a new change: clamped to when the server stored it, client value kept.
+    let pulled: Value = session
+        .post(format!("{api}/api/sync/pull"))
+        .json(&json!({"since": stored_at}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let goal = &pulled["goals"][0];
+    assert_eq!(goal["id"], "frozen", "{pulled}");
+    assert_eq!(goal["metadata"]["clientClock"], "2099-01-01T00:00:00.000Z");
+    let repaired = goal["updatedAt"].as_str().unwrap();
+    assert!(repaired < now_iso().as_str(), "{repaired}");
+
+    // And a correct device's delete goes through.
+    let response = session
+        .delete(format!("{api}/api/goals/frozen"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}

@@ -712,3 +712,48 @@ async fn autocomplete_ranks_canonicalises_and_caches() {
         assert!(openapi["paths"].get(path).is_some(), "{path}");
     }
 }
+
+#[tokio::test]
+async fn documents_from_a_future_clock_stay_editable_and_deletable() {
+    let session = new_user("future-docs").await;
+    // A phone whose clock says 2099 wrote a goal and a repertoire item.
+    let (status, answer) = call(
+        Some(&session),
+        "POST",
+        "/api/sync/push",
+        Some(json!({"changes": {
+            "goals": [{"id": "goal_future", "title": "Scales", "type": "custom", "updatedAt": "2099-01-01T00:00:00.000Z"}],
+            "repertoireItems": [{"scoreId": "Clair de Lune-Debussy", "status": "learning", "updatedAt": "2099-01-01T00:00:00.000Z"}],
+        }})),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["stats"]["clockAdjusted"], 2, "{answer}");
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+
+    // Every REST change from the (correctly-timed) server goes through, first time.
+    ok(
+        &session,
+        "PUT",
+        "/api/goals/goal_future",
+        Some(json!({"title": "Scales, slower"})),
+    )
+    .await;
+    let goal = ok(&session, "GET", "/api/goals/goal_future", None).await;
+    assert_eq!(goal["goal"]["title"], "Scales, slower", "{goal}");
+    ok(&session, "DELETE", "/api/goals/goal_future", None).await;
+    let (status, _) = call(Some(&session), "GET", "/api/goals/goal_future", None).await;
+    assert_eq!(status, 404);
+
+    let item = "clair%20de%20lune-debussy";
+    ok(
+        &session,
+        "PUT",
+        &format!("/api/repertoire/{item}"),
+        Some(json!({"status": "polished"})),
+    )
+    .await;
+    ok(&session, "DELETE", &format!("/api/repertoire/{item}"), None).await;
+    let items = ok(&session, "GET", "/api/repertoire", None).await;
+    assert_eq!(items["items"], json!([]), "{items}");
+}

@@ -897,3 +897,62 @@ async fn the_recordings_of_a_deleted_entry_go_after_the_grace_period() {
     assert_eq!(tombstones, 2, "{pulled}");
     stack.shutdown();
 }
+
+#[tokio::test]
+async fn the_grace_period_runs_from_when_the_server_saw_the_delete() {
+    // The shared stack keeps a deleted entry's recordings for the default week.
+    let stack = shared();
+    let session = sign_in(stack, &unique_email("rec-late-clock")).await;
+    let push = |entries: Value| {
+        session
+            .post(format!("{}/api/sync/push", api(stack)))
+            .json(&json!({ "changes": { "entries": entries } }))
+            .send()
+    };
+    let entry = json!({"id": "entry_late_clock", "timestamp": "2026-03-01T09:00:00.000Z", "duration": 20,
+                       "type": "practice", "instrument": "piano", "updatedAt": "2026-03-01T09:00:00.000Z"});
+    assert_eq!(push(json!([entry])).await.unwrap().status(), 200);
+    let (status, doc) = upload(
+        stack,
+        &session,
+        "audio/wav",
+        wav(600),
+        &[("durationMs", "1000"), ("entryId", "entry_late_clock")],
+    )
+    .await;
+    assert_eq!(status, 201, "{doc}");
+    let id = doc["id"].as_str().unwrap().to_string();
+
+    // Deleted today by a device whose clock is eight days behind.
+    let behind = chrono::Utc::now() - chrono::Duration::days(8);
+    let deleted =
+        json!([{"id": "entry_late_clock", "deletedAt": mirubato_core::practice::iso(behind)}]);
+    assert_eq!(push(deleted).await.unwrap().status(), 200);
+
+    let runs = |log: String| {
+        log.matches("\"job\":\"delete-recordings-of-deleted-entries\"")
+            .count()
+    };
+    let before = runs(stack.log(Worker::Api));
+    let response = client()
+        .get(format!("{}/__scheduled?cron=17+*+*+*+*", api(stack)))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+    let mut ran = false;
+    for _ in 0..100 {
+        if runs(stack.log(Worker::Api)) > before {
+            ran = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(ran, "the cron ran");
+    let kept: Vec<Value> = recordings(stack, &session).await;
+    assert!(
+        kept.iter().any(|doc| doc["id"] == id.as_str()),
+        "kept for a week after the server saw the delete: {kept:?}"
+    );
+    assert_eq!(audio(stack, &session, &id).await.status(), 200);
+}

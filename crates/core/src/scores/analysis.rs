@@ -117,6 +117,7 @@ mod tests {
             author: None,
             subject: None,
             first_page_text: Some("Prelude in E minor Op. 28 No. 4 Frédéric Chopin Largo".into()),
+            first_page_heading: Some("Prelude in E minor".into()),
         }
     }
 

@@ -58,6 +58,19 @@ pub fn choose_title(candidates: &TitleCandidates) -> (String, TitleSource) {
         .unwrap_or_else(|| (candidates.file_name.clone(), TitleSource::FileName))
 }
 
+/// The composer: what Workers AI named, else the PDF's author when it is a good name and the
+/// score has none yet (`"Unknown"`), else what the score has.
+pub fn choose_composer(suggested: Option<&str>, embedded: Option<&str>, current: &str) -> String {
+    let good = |name: &&str| is_good_title(name);
+    if let Some(name) = suggested.map(str::trim).filter(good) {
+        return name.to_string();
+    }
+    match embedded.map(str::trim).filter(good) {
+        Some(name) if current == "Unknown" || current.trim().is_empty() => name.to_string(),
+        _ => current.to_string(),
+    }
+}
+
 /// Whether an embedded or extracted title is worth showing rather than the file name.
 pub fn is_good_title(title: &str) -> bool {
     let title = title.trim();
@@ -255,6 +268,27 @@ mod tests {
             chosen,
             ("Sarabande in D minor".into(), TitleSource::FirstPage)
         );
+    }
+
+    #[test]
+    fn the_composer_comes_from_the_model_then_a_good_author_then_what_is_there() {
+        assert_eq!(
+            choose_composer(Some("Frédéric Chopin"), Some("Chopin"), "Unknown"),
+            "Frédéric Chopin"
+        );
+        assert_eq!(
+            choose_composer(None, Some(" Erik Satie "), "Unknown"),
+            "Erik Satie"
+        );
+        assert_eq!(
+            choose_composer(None, Some("Erik Satie"), "Satie (typed)"),
+            "Satie (typed)"
+        );
+        assert_eq!(
+            choose_composer(None, Some("FrÃ©dÃ©ric"), "Unknown"),
+            "Unknown"
+        );
+        assert_eq!(choose_composer(Some("N"), None, "Unknown"), "Unknown");
     }
 
     #[test]

@@ -665,12 +665,12 @@ pub fn notation_raster(width: usize, height: usize, seed: u32, grain: u8) -> Vec
 }
 
 /// A scanned score: `pages` pages of A4 at `dpi`, each a grey-scale JPEG of a notation page
-/// (`distinct` different scans, repeated), no text. 100 pages at 300 dpi come to ~40 MB.
+/// (`distinct` different scans, repeated), no text. 100 pages at 300 dpi come to ~47 MB.
 pub fn scanned_score(pages: u32, dpi: u32, distinct: u32) -> Vec<u8> {
     let (width, height) = ((8.27 * dpi as f32) as usize, (11.69 * dpi as f32) as usize);
     let scans: Vec<Vec<u8>> = (0..distinct.max(1))
         .map(|seed| {
-            let raster = notation_raster(width, height, seed, 48);
+            let raster = notation_raster(width, height, seed, SCAN_GRAIN);
             let mut jpeg = Vec::new();
             let encoder = jpeg_encoder::Encoder::new(&mut jpeg, 88);
             encoder
@@ -720,6 +720,9 @@ pub fn scanned_score(pages: u32, dpi: u32, distinct: u32) -> Vec<u8> {
     writer.xref(&ids, &format!("/Size {} /Root 1 0 R", 3 + pages * 3), 0);
     writer.out
 }
+
+/// Scanner grain of the generated scans (darkening of up to this much per pixel).
+const SCAN_GRAIN: u8 = 4;
 
 /// One page that is only a picture (an uncompressed grey-scale photo of a page).
 fn image_only() -> Vec<u8> {

@@ -31,6 +31,10 @@ use crate::store::{
 
 /// Pages rendered ahead of time; later pages are rendered on first request.
 const PRE_RENDERED_PAGES: u32 = 10;
+/// Files heavier than this per page (scans: a 300-dpi page is ~0.5 MB) get no previews ahead
+/// of time: drawing one costs about a second of the isolate's CPU, which requests waiting on
+/// it would feel; their previews are drawn on first request instead.
+const PRE_RENDER_MAX_BYTES_PER_PAGE: usize = 200 * 1024;
 /// The consumer's dead-letter queue (see wrangler/scores.toml).
 const DEAD_LETTER_SUFFIX: &str = "-dlq";
 
@@ -306,7 +310,13 @@ async fn process_pdf(env: &Env, score: &ScoreRow) -> Result<(), EdgeError> {
         Some(IMMUTABLE),
     )
     .await?;
-    for page in 1..=facts.page_count.min(PRE_RENDERED_PAGES) {
+    let bytes_per_page = size / facts.page_count.max(1) as usize;
+    let pre_rendered = if bytes_per_page <= PRE_RENDER_MAX_BYTES_PER_PAGE {
+        facts.page_count.min(PRE_RENDERED_PAGES)
+    } else {
+        0
+    };
+    for page in 1..=pre_rendered {
         yield_now().await;
         let rendered = file
             .render_page_png(page, PAGE_PREVIEW_WIDTH)
@@ -374,6 +384,7 @@ async fn process_pdf(env: &Env, score: &ScoreRow) -> Result<(), EdgeError> {
             "scoreId": score.id,
             "bytes": size,
             "pages": facts.page_count,
+            "preRenderedPages": pre_rendered,
             "titleSource": format!("{title_source:?}"),
             "durationMs": (mirubato_edge::now_ms() - started).round(),
             "wasmMemoryBytes": wasm_memory_bytes(),

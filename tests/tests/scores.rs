@@ -184,7 +184,12 @@ async fn a_100_page_300_dpi_scan_near_the_size_limit_is_processed_within_the_iso
     assert_eq!(score["title"], "goldberg variations scan");
     assert_real_thumbnail(&user, &id, "large scan").await;
     // Scan pages are too heavy to preview ahead of time: drawn on first request.
-    let page = get_bytes(Some(&user), &format!("/api/pdf/v2/render/{id}/page/57"), &[]).await;
+    let page = get_bytes(
+        Some(&user),
+        &format!("/api/pdf/v2/render/{id}/page/57"),
+        &[],
+    )
+    .await;
     assert_eq!(page.status(), 200);
     let page = page.bytes().await.unwrap();
     assert_eq!(png_size(&page).0, 1200);

@@ -343,6 +343,13 @@ async fn scores_under_processing(stack: &Stack) {
         median(worker_times) / 1000.0,
         memory / 1_048_576
     );
+    let _ = writeln!(
+        body,
+        "The consumer shares the isolate with the routes and hands the event loop a turn \
+         between steps (every 2 MB read from R2, before each page drawn; see \
+         docs/ARCHITECTURE.md); a request that arrives during a step waits for it, so the \
+         tail is the longest step: drawing the 400-px thumbnail of one 300-dpi page.\n"
+    );
     print!("{body}");
     write_section("scores-processing", &body);
 }

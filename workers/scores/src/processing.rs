@@ -249,6 +249,9 @@ fn unreadable(err: PdfError) -> EdgeError {
     ApiError::validation(format!("The PDF could not be processed: {err}")).into()
 }
 
+/// While reading a file from R2, the event loop gets a turn after each this many bytes.
+const READ_YIELD_BYTES: usize = 2 * 1024 * 1024;
+
 /// Reads an R2 object chunk by chunk into one buffer of its exact size, so a 50 MB file is
 /// held once (not as a JavaScript buffer and a copy of it); `None` when it does not exist.
 pub async fn read_object(bucket: &Bucket, key: &str) -> Result<Option<Vec<u8>>, EdgeError> {
@@ -260,8 +263,17 @@ pub async fn read_object(bucket: &Bucket, key: &str) -> Result<Option<Vec<u8>>, 
         .body()
         .ok_or_else(|| ApiError::internal("R2 object without a body"))?
         .stream()?;
+    let mut since_yield = 0;
     while let Some(chunk) = chunks.next().await {
-        bytes.extend_from_slice(&chunk?);
+        let chunk = chunk?;
+        bytes.extend_from_slice(&chunk);
+        // Chunks already buffered resolve as microtasks, which run before any waiting
+        // request: hand the event loop a turn every few megabytes.
+        since_yield += chunk.len();
+        if since_yield >= READ_YIELD_BYTES {
+            since_yield = 0;
+            yield_now().await;
+        }
     }
     Ok(Some(bytes))
 }

@@ -17,6 +17,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub use mirubato_stack::{Stack, StackOptions, Worker};
 
+pub mod pdfs;
 pub mod session;
 pub mod site;
 pub mod socket;

@@ -5,10 +5,11 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use mirubato_blackbox::pdfs::{LARGE_SCAN_PAGES, Outcome, ink, large_scan, samples};
 use mirubato_blackbox::session::{
     Session, call_json, processed_score, sign_in, unique_client_ip, unique_email,
 };
-use mirubato_blackbox::{Worker, client, random_hex, shared};
+use mirubato_blackbox::{Worker, client, log_line, random_hex, shared};
 use mirubato_core::scores::engrave::engrave;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -95,6 +96,112 @@ async fn get_bytes(
         request = request.header(*name, *value);
     }
     request.send().await.unwrap()
+}
+
+/// Imports `bytes` as `user` through the multipart route under `file_name`; returns the id.
+async fn import_file(user: &Session, bytes: Vec<u8>, file_name: &str) -> String {
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(bytes)
+            .file_name(file_name.to_string())
+            .mime_str("application/pdf")
+            .unwrap(),
+    );
+    let response = user
+        .post(format!("{}/api/import/pdf", scores()))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    assert_eq!(status, 201, "{file_name}: {body}");
+    body["data"]["id"].as_str().unwrap().to_string()
+}
+
+/// The score's thumbnail: a PNG 400 px wide with ink on it.
+async fn assert_real_thumbnail(user: &Session, id: &str, name: &str) {
+    let thumbnail = get_bytes(Some(user), &format!("/api/pdf/v2/thumbnail/{id}"), &[]).await;
+    assert_eq!(thumbnail.status(), 200, "{name}");
+    let png = thumbnail.bytes().await.unwrap();
+    assert_eq!(png_size(&png).0, 400, "{name}");
+    let ink = ink(&png);
+    assert!(ink > 0.005, "{name}: the thumbnail is blank ({ink})");
+}
+
+#[tokio::test]
+async fn every_file_of_the_hard_pdf_corpus_is_processed_or_refused_with_a_reason() {
+    let user = new_user("scores-corpus").await;
+    let mut imported = Vec::new();
+    for sample in samples() {
+        let id = import_file(&user, sample.bytes.clone(), sample.file_name).await;
+        imported.push((sample, id));
+    }
+    for (sample, id) in imported {
+        let score = processed(Some(&user), &id).await;
+        match sample.outcome {
+            Outcome::Processed { pages, title } => {
+                assert_eq!(
+                    score["processingStatus"], "completed",
+                    "{}: {score}",
+                    sample.name
+                );
+                assert_eq!(score["pageCount"], pages, "{}", sample.name);
+                if let Some(title) = title {
+                    assert_eq!(score["title"], title, "{}", sample.name);
+                }
+                assert_real_thumbnail(&user, &id, sample.name).await;
+            }
+            Outcome::Refused(reason) => {
+                assert_eq!(
+                    score["processingStatus"], "failed",
+                    "{}: {score}",
+                    sample.name
+                );
+                let error = score["processingError"].as_str().unwrap_or_default();
+                assert!(
+                    error.contains(reason),
+                    "{}: {error:?} does not say {reason:?}",
+                    sample.name
+                );
+                // The score stays readable, with its file-name title.
+                let (status, body) =
+                    call(Some(&user), "GET", &format!("/api/scores/{id}"), None).await;
+                assert_eq!(status, 200, "{}: {body}", sample.name);
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_100_page_300_dpi_scan_near_the_size_limit_is_processed_within_the_isolates_memory() {
+    let user = new_user("scores-scan").await;
+    let id = import_file(&user, large_scan().to_vec(), "goldberg_variations_scan.pdf").await;
+    let score = processed(Some(&user), &id).await;
+    assert_eq!(score["processingStatus"], "completed", "{score}");
+    assert_eq!(score["pageCount"], LARGE_SCAN_PAGES);
+    // No usable metadata and no text: the file name names it.
+    assert_eq!(score["title"], "goldberg variations scan");
+    assert_real_thumbnail(&user, &id, "large scan").await;
+    // Scan pages are too heavy to preview ahead of time: drawn on first request.
+    let page = get_bytes(
+        Some(&user),
+        &format!("/api/pdf/v2/render/{id}/page/57"),
+        &[],
+    )
+    .await;
+    assert_eq!(page.status(), 200);
+    let page = page.bytes().await.unwrap();
+    assert_eq!(png_size(&page).0, 1200);
+    assert!(ink(&page) > 0.005);
+    let processed = log_line(shared(), Worker::Scores, &["pdf-processed", &id]).await;
+    assert_eq!(processed["preRenderedPages"], 0, "{processed}");
+    let memory = processed["wasmMemoryBytes"].as_u64().unwrap();
+    assert!(
+        memory < 128 * 1024 * 1024,
+        "processing the scan took {} MB of WASM memory",
+        memory / 1_048_576
+    );
 }
 
 #[tokio::test]

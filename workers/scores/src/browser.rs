@@ -1,8 +1,12 @@
 //! Browser Rendering, where the `BROWSER` binding is configured: an IMSLP work page is read
 //! as a browser renders it (links its scripts add included), through the binding's `content`
 //! quick action. Whatever the browser cannot give (no binding, a failure, a page that did not
-//! answer 200) leaves the plain fetch to decide, so imports never depend on it.
+//! answer 200, no answer within 30 s) leaves the plain fetch to decide, so imports never
+//! depend on it.
 
+use std::time::Duration;
+
+use futures_util::future::{Either, select};
 use mirubato_edge::EdgeError;
 use serde::Deserialize;
 use serde_json::json;
@@ -10,9 +14,13 @@ use url::Url;
 use wasm_bindgen::prelude::*;
 use worker::js_sys::{Object, Promise, Reflect};
 use worker::wasm_bindgen_futures::JsFuture;
-use worker::{Env, Response};
+use worker::{Delay, Env, Response};
 
 use crate::store::BROWSER_BINDING;
+
+/// A Browser Rendering call that has not answered by then is abandoned (logged), and the
+/// plain fetch decides, as for any other failure.
+const BROWSER_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[wasm_bindgen]
 extern "C" {
@@ -71,7 +79,16 @@ async fn content(browser: &BrowserRendering, page: &Url) -> Result<Option<String
     let promise = browser
         .quick_action("content", &options)
         .map_err(worker::Error::from)?;
-    let answer = JsFuture::from(promise).await.map_err(worker::Error::from)?;
+    let answer = match select(JsFuture::from(promise), Delay::from(BROWSER_TIMEOUT)).await {
+        Either::Left((answer, _)) => answer.map_err(worker::Error::from)?,
+        Either::Right(_) => {
+            return Err(worker::Error::RustError(format!(
+                "no answer within {} s",
+                BROWSER_TIMEOUT.as_secs()
+            ))
+            .into());
+        }
+    };
     let mut response = Response::from(answer.unchecked_into::<worker::web_sys::Response>());
     if response.status_code() != 200 {
         let body = response.text().await.unwrap_or_default();

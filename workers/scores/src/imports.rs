@@ -96,6 +96,9 @@ pub async fn store_pdf(env: &Env, score: NewScore) -> Result<Value, EdgeError> {
     )
     .await?;
     let title_from_user = score.title.is_some();
+    // The file-name title stays on record: processing falls back to it when the PDF's own
+    // title is worse (core::scores::title).
+    let file_title = score.fallback_title.clone();
     let title = score.title.unwrap_or(score.fallback_title);
     let composer = score.composer.unwrap_or_else(|| "Unknown".into());
     // Anonymous imports have no owner, so they are public; a user's imports start private.
@@ -113,7 +116,9 @@ pub async fn store_pdf(env: &Env, score: NewScore) -> Result<Value, EdgeError> {
         ("imslp_url", score.imslp_url.clone().into()),
         (
             "metadata",
-            SqlValue::Text(json!({ "titleFromUser": title_from_user }).to_string()),
+            SqlValue::Text(
+                json!({ "titleFromUser": title_from_user, "fileTitle": file_title }).to_string(),
+            ),
         ),
         ("r2_key", text(&score.r2_key)),
         (

@@ -6,16 +6,22 @@
 use mirubato_core::ApiError;
 use mirubato_core::dictionary::generate::answer_text;
 use mirubato_core::score_id::generate_score_id;
+use std::time::Duration;
+
+use futures_util::StreamExt;
 use mirubato_core::scores::analysis::{
-    Catalogued, METADATA_MODELS, SuggestedMetadata, metadata_request, parse_metadata,
+    METADATA_MODELS, SuggestedMetadata, metadata_request, parse_metadata,
 };
 use mirubato_core::scores::import::slugify;
 use mirubato_core::scores::model::{ScoreRow, SqlValue};
-use mirubato_core::scores::pdf::{self, PAGE_PREVIEW_WIDTH, PdfError, THUMBNAIL_WIDTH};
+use mirubato_core::scores::pdf::{self, PAGE_PREVIEW_WIDTH, PdfError, PdfFile, THUMBNAIL_WIDTH};
+use mirubato_core::scores::title::{TitleCandidates, choose_composer, choose_title};
 use mirubato_edge::{EdgeError, RequestContext, non_negative_var};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
-use worker::{D1Database, Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder, Response};
+use serde_json::{Value, json};
+use worker::{
+    Bucket, D1Database, Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder, Response,
+};
 
 use crate::imports::import_imslp_link;
 use crate::store::{
@@ -25,6 +31,10 @@ use crate::store::{
 
 /// Pages rendered ahead of time; later pages are rendered on first request.
 const PRE_RENDERED_PAGES: u32 = 10;
+/// Files heavier than this per page (scans: a 300-dpi page is ~0.5 MB) get no previews ahead
+/// of time: drawing one costs about a second of the isolate's CPU, which requests waiting on
+/// it would feel; their previews are drawn on first request instead.
+const PRE_RENDER_MAX_BYTES_PER_PAGE: usize = 200 * 1024;
 /// The consumer's dead-letter queue (see wrangler/scores.toml).
 const DEAD_LETTER_SUFFIX: &str = "-dlq";
 
@@ -239,23 +249,70 @@ fn unreadable(err: PdfError) -> EdgeError {
     ApiError::validation(format!("The PDF could not be processed: {err}")).into()
 }
 
+/// While reading a file from R2, the event loop gets a turn after each this many bytes.
+const READ_YIELD_BYTES: usize = 2 * 1024 * 1024;
+
+/// Reads an R2 object chunk by chunk into one buffer of its exact size, so a 50 MB file is
+/// held once (not as a JavaScript buffer and a copy of it); `None` when it does not exist.
+pub async fn read_object(bucket: &Bucket, key: &str) -> Result<Option<Vec<u8>>, EdgeError> {
+    let Some(object) = bucket.get(key).execute().await? else {
+        return Ok(None);
+    };
+    let mut bytes = Vec::with_capacity(usize::try_from(object.size()).unwrap_or_default());
+    let mut chunks = object
+        .body()
+        .ok_or_else(|| ApiError::internal("R2 object without a body"))?
+        .stream()?;
+    let mut since_yield = 0;
+    while let Some(chunk) = chunks.next().await {
+        let chunk = chunk?;
+        bytes.extend_from_slice(&chunk);
+        // Chunks already buffered resolve as microtasks, which run before any waiting
+        // request: hand the event loop a turn every few megabytes.
+        since_yield += chunk.len();
+        if since_yield >= READ_YIELD_BYTES {
+            since_yield = 0;
+            yield_now().await;
+        }
+    }
+    Ok(Some(bytes))
+}
+
+/// Gives the isolate's event loop a turn: requests waiting on this isolate run before the
+/// next step of processing (each step renders at most one page).
+async fn yield_now() {
+    worker::Delay::from(Duration::ZERO).await;
+}
+
+/// Bytes of WASM memory the isolate holds now (linear memory only grows, so this is the peak).
+fn wasm_memory_bytes() -> u64 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        core::arch::wasm32::memory_size(0) as u64 * 65_536
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        0
+    }
+}
+
 async fn process_pdf(env: &Env, score: &ScoreRow) -> Result<(), EdgeError> {
+    let started = mirubato_edge::now_ms();
     let bucket = env.bucket(BUCKET)?;
     let key = score
         .r2_key
         .as_deref()
         .ok_or_else(|| ApiError::validation("The score has no file"))?;
-    let bytes = bucket
-        .get(key)
-        .execute()
+    let bytes = read_object(&bucket, key)
         .await?
-        .ok_or_else(|| ApiError::validation("The score's file is missing"))?
-        .body()
-        .ok_or_else(|| ApiError::internal("R2 object without a body"))?
-        .bytes()
-        .await?;
-    let facts = pdf::inspect(&bytes).map_err(unreadable)?;
-    let thumbnail = pdf::render_page_png(&bytes, 1, THUMBNAIL_WIDTH).map_err(unreadable)?;
+        .ok_or_else(|| ApiError::validation("The score's file is missing"))?;
+    let size = bytes.len();
+    let file = PdfFile::open(bytes).map_err(unreadable)?;
+    let facts = file.facts();
+    yield_now().await;
+    let thumbnail = file
+        .render_page_png(1, THUMBNAIL_WIDTH)
+        .map_err(unreadable)?;
     let thumbnail_key = format!("thumbnails/{}/thumb.png", score.id);
     put_object(
         &bucket,
@@ -265,9 +322,17 @@ async fn process_pdf(env: &Env, score: &ScoreRow) -> Result<(), EdgeError> {
         Some(IMMUTABLE),
     )
     .await?;
-    for page in 1..=facts.page_count.min(PRE_RENDERED_PAGES) {
-        let rendered =
-            pdf::render_page_png(&bytes, page, PAGE_PREVIEW_WIDTH).map_err(unreadable)?;
+    let bytes_per_page = size / facts.page_count.max(1) as usize;
+    let pre_rendered = if bytes_per_page <= PRE_RENDER_MAX_BYTES_PER_PAGE {
+        facts.page_count.min(PRE_RENDERED_PAGES)
+    } else {
+        0
+    };
+    for page in 1..=pre_rendered {
+        yield_now().await;
+        let rendered = file
+            .render_page_png(page, PAGE_PREVIEW_WIDTH)
+            .map_err(unreadable)?;
         put_object(
             &bucket,
             &page_key(&score.id, page),
@@ -277,27 +342,32 @@ async fn process_pdf(env: &Env, score: &ScoreRow) -> Result<(), EdgeError> {
         )
         .await?;
     }
+    drop(file);
     let metadata: Value = serde_json::from_str(&score.metadata).unwrap_or_default();
     let title_from_user = metadata
         .get("titleFromUser")
         .and_then(Value::as_bool)
         .unwrap_or(false);
-    let local = Catalogued {
-        title: match (&facts.title, title_from_user) {
-            (Some(title), false) => title.clone(),
-            _ => score.title.clone(),
-        },
-        composer: match (&facts.author, score.composer.as_str()) {
-            (Some(author), "Unknown") => author.clone(),
-            _ => score.composer.clone(),
-        },
-        opus: score.opus.clone(),
-    };
-    let Catalogued {
-        title,
-        composer,
-        opus,
-    } = local.with_suggestion(suggested_metadata(env, &facts).await, title_from_user);
+    // Rows imported before `fileTitle` was recorded: their title is the file-name title
+    // (or an earlier processing's choice, which is no worse).
+    let file_title = metadata
+        .get("fileTitle")
+        .and_then(Value::as_str)
+        .map_or_else(|| score.title.clone(), str::to_string);
+    let suggested = suggested_metadata(env, &facts).await;
+    let (title, title_source) = choose_title(&TitleCandidates {
+        user: title_from_user.then(|| score.title.clone()),
+        suggested: suggested.title.clone(),
+        embedded: facts.title.clone(),
+        first_page: facts.first_page_heading.clone(),
+        file_name: file_title,
+    });
+    let composer = choose_composer(
+        suggested.composer.as_deref(),
+        facts.author.as_deref(),
+        &score.composer,
+    );
+    let opus = suggested.opus.or_else(|| score.opus.clone());
     let db = env.d1(DB)?;
     run(
         &db,
@@ -318,7 +388,21 @@ async fn process_pdf(env: &Env, score: &ScoreRow) -> Result<(), EdgeError> {
             text(&score.id),
         ],
     )
-    .await
+    .await?;
+    worker::console_log!(
+        "{}",
+        json!({
+            "event": "pdf-processed",
+            "scoreId": score.id,
+            "bytes": size,
+            "pages": facts.page_count,
+            "preRenderedPages": pre_rendered,
+            "titleSource": format!("{title_source:?}"),
+            "durationMs": (mirubato_edge::now_ms() - started).round(),
+            "wasmMemoryBytes": wasm_memory_bytes(),
+        })
+    );
+    Ok(())
 }
 
 /// What Workers AI names for the score, where the binding is configured. A model that fails
@@ -415,18 +499,12 @@ pub async fn render_page(ctx: RequestContext) -> Result<Response, EdgeError> {
         .r2_key
         .as_deref()
         .ok_or_else(|| ApiError::not_found("The score has no file"))?;
-    let bytes = bucket
-        .get(source)
-        .execute()
+    let bytes = read_object(&bucket, source)
         .await?
         .ok_or_else(|| ApiError::not_found("The score's file is missing"))?;
-    let bytes = bytes
-        .body()
-        .ok_or_else(|| ApiError::internal("R2 object without a body"))?
-        .bytes()
-        .await?;
-    let rendered =
-        pdf::render_page_png(&bytes, page, PAGE_PREVIEW_WIDTH).map_err(ApiError::internal)?;
+    let rendered = PdfFile::open(bytes)
+        .and_then(|file| file.render_page_png(page, PAGE_PREVIEW_WIDTH))
+        .map_err(ApiError::internal)?;
     put_object(
         &bucket,
         &key,

@@ -1,7 +1,8 @@
 //! Score metadata from Workers AI, where the `AI` binding is configured: the model reads what
 //! the local PDF inspection found (info dictionary and the first page's text) and names the
-//! title, composer and opus. Its answer, once checked, overrides the local guesses; a title
-//! the user typed is never overridden. Without the binding the local inspection stands alone.
+//! title, composer and opus. Its answer, once checked, ranks above the PDF's own metadata but
+//! below what the user typed (`scores::title`). Without the binding the local inspection
+//! stands alone.
 
 use serde::Deserialize;
 
@@ -84,28 +85,6 @@ pub fn parse_metadata(answer: &str) -> Result<SuggestedMetadata, AnswerError> {
     Ok(suggested)
 }
 
-/// The score's metadata after processing: the local result, with what the model named over it
-/// (except a title the user typed).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Catalogued {
-    pub title: String,
-    pub composer: String,
-    pub opus: Option<String>,
-}
-
-impl Catalogued {
-    pub fn with_suggestion(self, suggested: SuggestedMetadata, title_from_user: bool) -> Self {
-        Self {
-            title: match suggested.title {
-                Some(title) if !title_from_user => title,
-                _ => self.title,
-            },
-            composer: suggested.composer.unwrap_or(self.composer),
-            opus: suggested.opus.or(self.opus),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,6 +96,7 @@ mod tests {
             author: None,
             subject: None,
             first_page_text: Some("Prelude in E minor Op. 28 No. 4 Frédéric Chopin Largo".into()),
+            first_page_heading: Some("Prelude in E minor".into()),
         }
     }
 
@@ -169,30 +149,5 @@ mod tests {
         ));
         let overlong = format!(r#"{{"title": "{}", "composer": "Bach"}}"#, "a".repeat(300));
         assert_eq!(parse_metadata(&overlong).unwrap().title, None);
-    }
-
-    #[test]
-    fn the_model_overrides_local_guesses_but_not_the_users_title() {
-        let local = Catalogued {
-            title: "prelude_e_minor.pdf".into(),
-            composer: "Unknown".into(),
-            opus: None,
-        };
-        let suggested = SuggestedMetadata {
-            title: Some("Prelude in E minor".into()),
-            composer: Some("Frédéric Chopin".into()),
-            opus: None,
-        };
-        let catalogued = local.clone().with_suggestion(suggested.clone(), false);
-        assert_eq!(catalogued.title, "Prelude in E minor");
-        assert_eq!(catalogued.composer, "Frédéric Chopin");
-        assert_eq!(catalogued.opus, None);
-        let typed = Catalogued {
-            title: "My recital copy".into(),
-            ..local
-        }
-        .with_suggestion(suggested, true);
-        assert_eq!(typed.title, "My recital copy");
-        assert_eq!(typed.composer, "Frédéric Chopin");
     }
 }

@@ -3,6 +3,8 @@
 //! featured collections, and upkeep (orphaned files, stuck imports).
 
 pub mod analysis;
+#[cfg(any(test, feature = "corpus"))]
+pub mod corpus;
 pub mod engrave;
 pub mod import;
 pub mod imslp;
@@ -11,4 +13,5 @@ pub mod model;
 pub mod pdf;
 pub mod search;
 pub mod sharing;
+pub mod title;
 pub mod upkeep;

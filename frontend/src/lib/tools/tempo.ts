@@ -12,8 +12,7 @@ export function clampBpm(bpm: number): number {
  * term in the music dictionary.
  */
 export const TEMPO_NAMES: { term: string; from: number }[] = [
-  { term: 'Larghissimo', from: 0 },
-  { term: 'Grave', from: 25 },
+  { term: 'Grave', from: 0 },
   { term: 'Largo', from: 40 },
   { term: 'Lento', from: 45 },
   { term: 'Larghetto', from: 60 },

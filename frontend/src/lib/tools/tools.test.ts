@@ -5,6 +5,7 @@ import { isSteady, midiFrequency, nameFrequency, pitchClassName, type NamingOpti
 import { detectPitch, frameLength } from './pitch'
 import { clampBpm, TapTempo, tempoName } from './tempo'
 import { isMutedBar, tempoAtBar, trainerSchedule } from './trainer'
+import { keyInfo } from './theory'
 import { decodeWav, encodeWav, instrumentTone } from './wav'
 
 const cents = (measured: number, truth: number) => 1200 * Math.log2(measured / truth)
@@ -198,5 +199,20 @@ describe('note naming', () => {
     expect(isSteady([1, 2, 1.5, 2.5, 1])).toBe(true)
     expect(isSteady([1, 9, 1.5, 2.5, 1])).toBe(false)
     expect(isSteady([1, 1])).toBe(false)
+  })
+})
+
+describe('circle of fifths keys', () => {
+  it('spells scales, signatures, relative minors and diatonic chords', () => {
+    const eFlat = keyInfo(9)
+    expect(eFlat.scale.join(' ')).toBe('E♭ F G A♭ B♭ C D')
+    expect(eFlat).toMatchObject({ tonic: 'E♭', relativeMinor: 'C', signature: -3 })
+    expect(eFlat.chords.map((c) => c.name)).toEqual(['E♭', 'Fm', 'Gm', 'A♭', 'B♭', 'Cm', 'D°'])
+    expect(keyInfo(5).scale.join(' ')).toBe('B C♯ D♯ E F♯ G♯ A♯')
+    expect(keyInfo(6)).toMatchObject({ tonic: 'G♭', signature: -6 })
+    expect(keyInfo(6).scale).toContain('C♭')
+    expect(keyInfo(1, 'solfege').scale.join(' ')).toBe('Sol La Si Do Re Mi Fa♯')
+    expect(keyInfo(0).triad).toEqual([60, 64, 67])
+    expect(keyInfo(0).scaleMidi).toEqual([60, 62, 64, 65, 67, 69, 71, 72])
   })
 })

@@ -198,6 +198,7 @@ export const de: Messages = {
   'metronome.voice.wood': "Holzblock",
   'metronome.voice.beep': "Piepton",
   'metronome.voice.clave': "Claves",
+  'metronome.voice.count': "Zählende Stimme (englisch: one, two…)",
   'metronome.volume': "Lautstärke",
   'metronome.subdivisionVolume': "Lautstärke der Unterteilung",
   'metronome.trainer': "Tempo-Trainer",

@@ -198,6 +198,7 @@ export const en = {
   'metronome.voice.wood': 'Wood block',
   'metronome.voice.beep': 'Beep',
   'metronome.voice.clave': 'Clave',
+  'metronome.voice.count': "Voice count (one, two…)",
   'metronome.volume': 'Volume',
   'metronome.subdivisionVolume': 'Subdivision volume',
   'metronome.trainer': 'Tempo trainer',

@@ -198,6 +198,7 @@ export const es: Messages = {
   'metronome.voice.wood': "Bloque de madera",
   'metronome.voice.beep': "Pitido",
   'metronome.voice.clave': "Clave",
+  'metronome.voice.count': "Voz que cuenta (en inglés: one, two…)",
   'metronome.volume': "Volumen",
   'metronome.subdivisionVolume': "Volumen de la subdivisión",
   'metronome.trainer': "Entrenador de tempo",

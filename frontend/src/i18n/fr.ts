@@ -198,6 +198,7 @@ export const fr: Messages = {
   'metronome.voice.wood': "Wood-block",
   'metronome.voice.beep': "Bip",
   'metronome.voice.clave': "Claves",
+  'metronome.voice.count': "Voix qui compte (en anglais : one, two…)",
   'metronome.volume': "Volume sonore",
   'metronome.subdivisionVolume': "Volume de la subdivision",
   'metronome.trainer': "Entraîneur de tempo",

@@ -198,6 +198,7 @@ export const zhCN: Messages = {
   'metronome.voice.wood': "木鱼",
   'metronome.voice.beep': "电子音",
   'metronome.voice.clave': "响棒",
+  'metronome.voice.count': "人声报数（英语 one, two…）",
   'metronome.volume': "音量",
   'metronome.subdivisionVolume': "细分音量",
   'metronome.trainer': "速度训练",

@@ -198,6 +198,7 @@ export const zhTW: Messages = {
   'metronome.voice.wood': "木魚",
   'metronome.voice.beep': "電子音",
   'metronome.voice.clave': "響棒",
+  'metronome.voice.count': "人聲報數（英語 one, two…）",
   'metronome.volume': "音量",
   'metronome.subdivisionVolume': "細分音量",
   'metronome.trainer': "速度訓練",

@@ -26,6 +26,7 @@ export function clockOffset(sentAt: number, serverTime: number, receivedAt: numb
 }
 
 import { ClickPlanner, type Click, type MetronomeSettings } from './tools/clicks'
+import { renderCount } from './tools/speech'
 import { renderClick, type ClickKind } from './tools/voices'
 
 /** How far ahead clicks are scheduled on the audio clock, and how often the scheduler wakes. */
@@ -114,7 +115,7 @@ export class Metronome {
       if (click.gain <= 0) continue
       const kind: ClickKind = click.sub > 0 ? 'sub' : click.accent === 'strong' ? 'strong' : click.accent === 'medium' ? 'medium' : 'weak'
       const node = context.createBufferSource()
-      node.buffer = this.buffer(planner.settings.voice, kind)
+      node.buffer = this.buffer(planner.settings.voice, kind, click.beat)
       const gain = context.createGain()
       gain.gain.value = click.gain
       node.connect(gain).connect(this.output)
@@ -133,12 +134,14 @@ export class Metronome {
     return this.last
   }
 
-  private buffer(voice: MetronomeSettings['voice'], kind: ClickKind): AudioBuffer {
+  /** The sample of a click, rendered once: the spoken count says the beat's number. */
+  private buffer(voice: MetronomeSettings['voice'], kind: ClickKind, beat: number): AudioBuffer {
     const context = this.audioContext
-    const key = `${voice}:${kind}`
+    const spoken = voice === 'count' && kind !== 'sub'
+    const key = spoken ? `count:${beat}` : `${voice}:${kind}`
     let buffer = this.buffers.get(key)
     if (!buffer) {
-      const samples = renderClick(voice, kind, context.sampleRate)
+      const samples = spoken ? renderCount(beat, context.sampleRate) : renderClick(voice === 'count' ? 'wood' : voice, kind, context.sampleRate)
       buffer = context.createBuffer(1, samples.length, context.sampleRate)
       buffer.getChannelData(0).set(samples)
       this.buffers.set(key, buffer)

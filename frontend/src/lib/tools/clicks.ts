@@ -1,9 +1,9 @@
 import { ACCENT_GAIN, fitAccents, meterById, subdivisionOffsets, type Accent, type Subdivision } from './meter'
 import { isMutedBar, tempoAtBar, type GapSettings, type TrainerSettings } from './trainer'
 
-export type Voice = 'wood' | 'beep' | 'clave'
+export type Voice = 'wood' | 'beep' | 'clave' | 'count'
 
-export const VOICES: readonly Voice[] = ['wood', 'beep', 'clave']
+export const VOICES: readonly Voice[] = ['wood', 'beep', 'clave', 'count']
 
 /** Everything the metronome plays, as saved in a preset (the trainer and gap included). */
 export interface MetronomeSettings {

@@ -5,6 +5,7 @@ import { isSteady, midiFrequency, nameFrequency, pitchClassName, type NamingOpti
 import { detectPitch, frameLength } from './pitch'
 import { clampBpm, TapTempo, tempoName } from './tempo'
 import { isMutedBar, tempoAtBar, trainerSchedule } from './trainer'
+import { renderCount } from './speech'
 import { keyInfo } from './theory'
 import { decodeWav, encodeWav, instrumentTone } from './wav'
 
@@ -214,5 +215,43 @@ describe('circle of fifths keys', () => {
     expect(keyInfo(1, 'solfege').scale.join(' ')).toBe('Sol La Si Do Re Mi Fa♯')
     expect(keyInfo(0).triad).toEqual([60, 64, 67])
     expect(keyInfo(0).scaleMidi).toEqual([60, 62, 64, 65, 67, 69, 71, 72])
+  })
+})
+
+describe('spoken count', () => {
+  /** Energy of `x` in a frequency band (a DFT over the band, 25 Hz steps). */
+  const bandEnergy = (x: Float32Array, sampleRate: number, low: number, high: number) => {
+    let energy = 0
+    for (let f = low; f <= high; f += 25) {
+      let re = 0
+      let im = 0
+      for (let i = 0; i < x.length; i += 1) {
+        re += x[i] * Math.cos((2 * Math.PI * f * i) / sampleRate)
+        im -= x[i] * Math.sin((2 * Math.PI * f * i) / sampleRate)
+      }
+      energy += re * re + im * im
+    }
+    return energy
+  }
+
+  it('says twelve different words, each starting at once and within a half-second', () => {
+    const words = Array.from({ length: 12 }, (_, beat) => renderCount(beat, 48000))
+    for (const word of words) {
+      expect(word.length).toBeGreaterThan(48000 * 0.2)
+      expect(word.length).toBeLessThan(48000 * 0.5)
+      expect(Math.max(...word.subarray(0, 480).map(Math.abs))).toBeGreaterThan(0.01)
+      expect(Math.max(...word.map(Math.abs))).toBeCloseTo(0.8, 5)
+    }
+    expect(new Set(words.map((w) => w.length)).size).toBeGreaterThan(8)
+    expect(renderCount(12, 48000)).toEqual(words[0])
+  })
+
+  it('gives "two" its dark vowel and "three" its bright one (second formant)', () => {
+    const rate = 16000
+    const vowel = (beat: number, fromMs: number) => renderCount(beat, rate).subarray((fromMs / 1000) * rate, ((fromMs + 120) / 1000) * rate)
+    const brightness = (x: Float32Array) => bandEnergy(x, rate, 2000, 2600) / bandEnergy(x, rate, 700, 1000)
+    const two = brightness(vowel(1, 110))
+    const three = brightness(vowel(2, 150))
+    expect(three).toBeGreaterThan(two * 10)
   })
 })

@@ -29,8 +29,11 @@ export async function startTuner(onReading: (reading: TunerReading) => void): Pr
     void context.close()
     throw error
   }
+  let stopped = false
   return {
     stop() {
+      if (stopped) return
+      stopped = true
       stream.getTracks().forEach((track) => track.stop())
       void context.close()
     },

@@ -17,7 +17,7 @@ function noise(seed: number): () => number {
   }
 }
 
-const PITCH: Record<Voice, Record<ClickKind, number>> = {
+const PITCH: Record<Exclude<Voice, 'count'>, Record<ClickKind, number>> = {
   wood: { strong: 1250, medium: 1000, weak: 880, sub: 1500 },
   beep: { strong: 1760, medium: 1320, weak: 880, sub: 1100 },
   clave: { strong: 2800, medium: 2500, weak: 2300, sub: 3200 },
@@ -25,10 +25,11 @@ const PITCH: Record<Voice, Record<ClickKind, number>> = {
 
 /**
  * One click, synthesised: a woodblock (a damped resonance with a noise transient), an electronic
- * beep (a sine with a short envelope) or a clave (a bright, very short resonance). The first
+ * beep (a sine with a short envelope) or a clave (a bright, very short resonance); the spoken
+ * count is `speech.ts`, its subdivisions the woodblock's. The first
  * sample is the onset: no silence before it, so the click starts exactly where it is scheduled.
  */
-export function renderClick(voice: Voice, kind: ClickKind, sampleRate: number): Float32Array {
+export function renderClick(voice: Exclude<Voice, 'count'>, kind: ClickKind, sampleRate: number): Float32Array {
   const length = Math.round(CLICK_SECONDS * sampleRate)
   const out = new Float32Array(length)
   const f = PITCH[voice][kind]

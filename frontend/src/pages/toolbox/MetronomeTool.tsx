@@ -13,7 +13,7 @@ import { sanitizeSettings, usePersistent, useToolboxDoc, type Preset } from './s
 /** Lead time for an ensemble start: enough for the frame to reach every device. */
 const ENSEMBLE_LEAD_MS = 1500
 
-const ACCENT_HEIGHT: Record<Accent, string> = { strong: 'h-12', medium: 'h-9', weak: 'h-6', silent: 'h-2' }
+const ACCENT_HEIGHT: Record<Accent, string> = { strong: 'h-10', medium: 'h-7', weak: 'h-4', silent: 'h-1' }
 
 /** The metronome engine outlives the component only while playing on this page. */
 function useEngine() {
@@ -265,7 +265,7 @@ export function MetronomeTool() {
                   aria-label={t('metronome.beatAccent', { beat: i + 1, accent: t(`metronome.accent.${accent}`) })}
                   title={t(`metronome.accent.${accent}`)}
                   data-accent={accent}
-                  className={`flex h-14 w-9 flex-col items-center justify-end rounded-md border ${click?.beat === i ? 'border-sage-800 bg-sage-200' : 'border-sage-300 bg-white'} pb-1 text-xs`}
+                  className={`flex h-16 w-9 flex-col items-center justify-end gap-0.5 rounded-md border ${click?.beat === i ? 'border-sage-800 bg-sage-200' : 'border-sage-300 bg-white'} pb-1 text-xs`}
                   onClick={() => setSettings({ accents: settings.accents.map((a, j) => (j === i ? nextAccent(a) : a)) })}
                 >
                   <span className={`w-5 rounded-sm ${accent === 'silent' ? 'bg-sage-200' : 'bg-sage-600'} ${ACCENT_HEIGHT[accent]}`} aria-hidden="true" />

@@ -51,6 +51,12 @@ test('metronome: keyboard, accents and trainer; the beat follows the audio clock
     })
     .toBeGreaterThan(2)
   await saveScreenshot(page, 'toolbox-metronome.png')
+  // It keeps playing while another tool is open; the counter logs the tempo in use.
+  await openTool(page, 'Counter')
+  await expect(page.getByText('Record the tempo (111 BPM)')).toBeVisible()
+  await openTool(page, 'Metronome')
+  await expect(page.getByTestId('metronome-state')).toHaveText('Playing at 111 BPM')
+  await page.getByRole('heading', { level: 1 }).click()
   await page.locator('body').press('Space')
   await expect(page.getByTestId('metronome-state')).toHaveText('')
 

@@ -68,13 +68,16 @@ export default function Toolbox() {
           </button>
         ))}
       </div>
-      <div role="tabpanel" id={`panel-${tool}`} aria-labelledby={`tab-${tool}`} className="mt-4">
-        {tool === 'metronome' && <MetronomeTool />}
-        {tool === 'tuner' && <TunerTool />}
-        {tool === 'drone' && <DroneTool tuner={tuner} />}
-        {tool === 'circle' && <CircleTool tuner={tuner} />}
-        {tool === 'counter' && <CounterTool bpm={metronome.bpm} initialPiece={params.get('piece') ?? ''} />}
-      </div>
+      {/* Every panel stays mounted: the metronome keeps playing (and following ensemble starts) while another tool is open. */}
+      {TOOLS.map((name) => (
+        <div key={name} role="tabpanel" id={`panel-${name}`} aria-labelledby={`tab-${name}`} hidden={tool !== name} className="mt-4">
+          {name === 'metronome' && <MetronomeTool active={tool === 'metronome'} />}
+          {name === 'tuner' && <TunerTool />}
+          {name === 'drone' && <DroneTool tuner={tuner} />}
+          {name === 'circle' && <CircleTool tuner={tuner} />}
+          {name === 'counter' && <CounterTool bpm={metronome.bpm} initialPiece={params.get('piece') ?? ''} />}
+        </div>
+      ))}
     </Page>
   )
 }

@@ -45,7 +45,7 @@ function useCurrentClick(engine: Metronome, playing: boolean): Click | null {
   return click
 }
 
-export function MetronomeTool() {
+export function MetronomeTool({ active }: { active: boolean }) {
   const { t } = useI18n()
   const { engine: sync } = useServices()
   const metronome = useEngine()
@@ -135,12 +135,12 @@ export function MetronomeTool() {
     if (bpm !== null) setSettings({ bpm })
   }
 
-  // Keyboard, anywhere on the page but in a field or on a control: arrows change the tempo
+  // Keyboard, while the metronome is shown, anywhere on the page but in a field or on a control: arrows change the tempo
   // (Shift: by 10), space starts and stops.
   const keys = useRef<(event: KeyboardEvent) => void>(() => {})
   keys.current = (event: KeyboardEvent) => {
     const target = event.target as HTMLElement
-    if (event.altKey || event.ctrlKey || event.metaKey || ['INPUT', 'SELECT', 'TEXTAREA', 'BUTTON', 'A'].includes(target.tagName)) return
+    if (!active || event.altKey || event.ctrlKey || event.metaKey || ['INPUT', 'SELECT', 'TEXTAREA', 'BUTTON', 'A'].includes(target.tagName)) return
     if (event.key === ' ') {
       event.preventDefault()
       toggle()

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react'
+import { useCallback, useSyncExternalStore } from 'react'
 import type { Doc } from '../../lib/documents'
 import { DEFAULT_SETTINGS, VOICES, type MetronomeSettings } from '../../lib/tools/clicks'
 import { ACCENTS, fitAccents, meterById, SUBDIVISIONS } from '../../lib/tools/meter'
@@ -14,23 +14,52 @@ import { useDocuments, useSave } from '../../services'
 export const TOOLBOX_DOC_ID = 'toolbox'
 const LOCAL_PREFIX = 'mirubato.toolbox.'
 
-/** `useState` kept in localStorage under `mirubato.toolbox.<key>`, merged over `initial`. */
-export function usePersistent<T>(key: string, initial: T, sanitize: (value: T) => T = (v) => v): [T, (next: T | ((current: T) => T)) => void] {
-  const [value, setValue] = useState<T>(() => {
-    try {
-      const raw = localStorage.getItem(LOCAL_PREFIX + key)
-      if (!raw) return initial
+const cache = new Map<string, unknown>()
+const listeners = new Map<string, Set<() => void>>()
+
+function readStored<T>(key: string, initial: T, sanitize: (value: T) => T): T {
+  if (cache.has(key)) return cache.get(key) as T
+  let value = initial
+  try {
+    const raw = localStorage.getItem(LOCAL_PREFIX + key)
+    if (raw) {
       const stored = JSON.parse(raw) as unknown
-      if (initial && typeof initial === 'object' && !Array.isArray(initial)) return sanitize({ ...initial, ...(stored as object) })
-      return sanitize(stored as T)
-    } catch {
-      return initial
+      value = sanitize(initial && typeof initial === 'object' && !Array.isArray(initial) ? { ...initial, ...(stored as object) } : (stored as T))
     }
-  })
-  useEffect(() => {
-    localStorage.setItem(LOCAL_PREFIX + key, JSON.stringify(value))
-  }, [key, value])
-  return [value, setValue]
+  } catch {
+    value = initial
+  }
+  cache.set(key, value)
+  return value
+}
+
+/**
+ * State kept in localStorage under `mirubato.toolbox.<key>` (merged over `initial`), shared by
+ * every component that uses the same key: a change in one tool shows at once in the others.
+ */
+export function usePersistent<T>(key: string, initial: T, sanitize: (value: T) => T = (v) => v): [T, (next: T | ((current: T) => T)) => void] {
+  const subscribe = useCallback(
+    (listener: () => void) => {
+      const set = listeners.get(key) ?? new Set()
+      listeners.set(key, set)
+      set.add(listener)
+      return () => set.delete(listener)
+    },
+    [key],
+  )
+  const value = useSyncExternalStore(subscribe, () => readStored(key, initial, sanitize))
+  const update = useCallback(
+    (next: T | ((current: T) => T)) => {
+      const current = readStored(key, initial, sanitize)
+      const value = typeof next === 'function' ? (next as (current: T) => T)(current) : next
+      cache.set(key, value)
+      localStorage.setItem(LOCAL_PREFIX + key, JSON.stringify(value))
+      listeners.get(key)?.forEach((listener) => listener())
+    },
+    // `initial` and `sanitize` are constants of each caller.
+    [key],
+  )
+  return [value, update]
 }
 
 const clamp = (n: unknown, min: number, max: number, fallback: number) => (typeof n === 'number' && Number.isFinite(n) ? Math.min(max, Math.max(min, n)) : fallback)

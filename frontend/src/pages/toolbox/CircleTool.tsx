@@ -1,14 +1,14 @@
-import { useState } from 'react'
 import { useI18n } from '../../i18n'
 import { CIRCLE, neighbours } from '../../lib/circle'
 import { playKey } from '../../lib/tools/synth'
 import { keyInfo } from '../../lib/tools/theory'
+import { usePersistent } from './state'
 import type { TunerSettings } from './TunerTool'
 
 /** The circle of fifths that sounds: a key's tonic chord and scale, signature and chords. */
 export function CircleTool({ tuner }: { tuner: TunerSettings }) {
   const { t } = useI18n()
-  const [selected, setSelected] = useState(0)
+  const [selected, setSelected] = usePersistent('circle', 0, (i) => (Number.isInteger(i) && i >= 0 && i < 12 ? i : 0))
   const near = neighbours(selected)
   const key = CIRCLE[selected]
   const info = keyInfo(selected, tuner.notation)

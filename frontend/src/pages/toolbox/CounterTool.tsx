@@ -5,7 +5,7 @@ import { newId } from '../../lib/ids'
 import { asEntries } from '../../lib/reports'
 import { asItems, itemTitle } from '../../lib/repertoire'
 import { useDocuments, useSave } from '../../services'
-import { useToolboxDoc } from './state'
+import { usePersistent, useToolboxDoc } from './state'
 
 /** Repetitions counted per piece (synced), and logged into a logbook entry with the tempo. */
 export function CounterTool({ bpm, initialPiece }: { bpm: number; initialPiece: string }) {
@@ -14,7 +14,14 @@ export function CounterTool({ bpm, initialPiece }: { bpm: number; initialPiece: 
   const entries = asEntries(useDocuments('logbook_entry'))
   const { save } = useSave()
   const { doc, update } = useToolboxDoc()
-  const [pieceId, setPieceId] = useState(initialPiece)
+  const [savedPiece, setPieceId] = usePersistent('counterPiece', '', (v) => (typeof v === 'string' ? v : ''))
+  // A piece opened from its repertoire page wins over the last one chosen here.
+  const [opened, setOpened] = useState(initialPiece)
+  const pieceId = opened || savedPiece
+  const choosePiece = (id: string) => {
+    setOpened('')
+    setPieceId(id)
+  }
   const [minutes, setMinutes] = useState(10)
   const [withTempo, setWithTempo] = useState(true)
   const [logged, setLogged] = useState(false)
@@ -52,7 +59,7 @@ export function CounterTool({ bpm, initialPiece }: { bpm: number; initialPiece: 
       </h2>
       <label className="label mt-3">
         {t('counter.piece')}
-        <select className="field" value={pieceId} onChange={(e) => setPieceId(e.target.value)}>
+        <select className="field" value={pieceId} onChange={(e) => choosePiece(e.target.value)}>
           <option value="">{t('metronome.noPiece')}</option>
           {pieces.map((p) => (
             <option key={p.id} value={p.id}>

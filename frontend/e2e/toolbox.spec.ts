@@ -157,7 +157,9 @@ test('presets sync across devices and open from the piece; the counter logs repe
 
   await first.goto('/toolbox?tool=metronome')
   await first.getByLabel('Time signature').selectOption('12/8')
+  await first.getByRole('heading', { level: 1 }).click()
   for (let i = 0; i < 8; i += 1) await first.locator('body').press('ArrowDown')
+  await expect(first.getByTestId('bpm')).toHaveText('92')
   await first.getByLabel('Preset name').fill('Gigue slow')
   await first.getByLabel('For the piece').selectOption({ label: 'Partita No. 2 — Bach' })
   await first.getByRole('button', { name: 'Save preset' }).click()

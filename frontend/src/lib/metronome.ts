@@ -70,7 +70,7 @@ export class Metronome {
   play(settings: MetronomeSettings, atEpochMs?: number, manual = false): void {
     this.stop()
     const context = this.audioContext
-    if (context instanceof AudioContext) void context.resume()
+    if (typeof AudioContext !== 'undefined' && context instanceof AudioContext) void context.resume()
     this.output = context.createGain()
     this.output.gain.value = settings.volume
     this.output.connect(context.destination)

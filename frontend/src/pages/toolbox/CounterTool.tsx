@@ -68,7 +68,7 @@ export function CounterTool({ bpm, initialPiece }: { bpm: number; initialPiece: 
           ))}
         </select>
       </label>
-      <p className="mt-4 text-center text-4xl font-semibold tabular-nums" role="status" data-testid="counter">
+      <p className="mt-4 text-center text-3xl font-semibold tabular-nums break-words sm:text-4xl" role="status" data-testid="counter">
         {t('counter.count', { count })}
       </p>
       <div className="mt-3 flex flex-wrap justify-center gap-2">

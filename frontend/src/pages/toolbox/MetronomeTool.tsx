@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react'
+import { useEffect, useRef, useState, type RefObject } from 'react'
 import { Link, useSearchParams } from 'react-router'
 import { useI18n } from '../../i18n'
 import { newId } from '../../lib/ids'
@@ -24,24 +24,32 @@ function useEngine() {
 }
 
 /** The beat that is sounding now, read from the audio clock on every animation frame. */
-function useCurrentClick(engine: Metronome, playing: boolean): Click | null {
+function useCurrentClick(engine: Metronome, playing: boolean, pendulum: RefObject<HTMLDivElement | null>): Click | null {
   const [click, setClick] = useState<Click | null>(null)
   useEffect(() => {
     if (!playing) {
       setClick(null)
+      if (pendulum.current) pendulum.current.style.transform = 'rotate(0deg)'
       return
     }
     let frame = 0
     const tick = () => {
       const context = engine.audioContext as AudioContext
       const latency = (context.outputLatency || 0) + (context.baseLatency || 0)
-      const current = engine.current(context.currentTime - latency)
+      const now = context.currentTime - latency
+      const current = engine.current(now)
       setClick((previous) => (previous?.time === current?.time ? previous : current))
+      // The pendulum reaches one side on each beat, swinging in between (a beat's length per swing).
+      if (pendulum.current && current) {
+        const progress = Math.min(1, Math.max(0, (now - current.time) / (60 / current.bpm)))
+        const side = current.beat % 2 === 0 ? -1 : 1
+        pendulum.current.style.transform = `rotate(${side * 28 * Math.cos(Math.PI * progress)}deg)`
+      }
       frame = requestAnimationFrame(tick)
     }
     frame = requestAnimationFrame(tick)
     return () => cancelAnimationFrame(frame)
-  }, [engine, playing])
+  }, [engine, playing, pendulum])
   return click
 }
 
@@ -55,7 +63,8 @@ export function MetronomeTool({ active }: { active: boolean }) {
   const [tapped, setTapped] = useState(false)
   const tap = useRef(new TapTempo())
   const offset = useRef(0)
-  const click = useCurrentClick(metronome, playing !== null)
+  const pendulum = useRef<HTMLDivElement>(null)
+  const click = useCurrentClick(metronome, playing !== null, pendulum)
   const meter = meterById(settings.meter)
   const pieces = asItems(useDocuments('repertoire_item'))
   const { doc, update } = useToolboxDoc()
@@ -187,6 +196,11 @@ export function MetronomeTool({ active }: { active: boolean }) {
       <p className="mt-1 text-sm text-sage-700">{t('metronome.keys')}</p>
       <div className="mt-4 grid gap-6 md:grid-cols-2">
         <div className="flex flex-col items-center gap-3">
+          <div className="relative h-16 w-32 overflow-hidden" aria-hidden="true">
+            <div ref={pendulum} className="absolute bottom-0 left-1/2 h-16 w-1 origin-bottom -translate-x-1/2 rounded-full bg-sage-600">
+              <span className="absolute -left-1.5 top-0 h-4 w-4 rounded-full bg-sage-700" />
+            </div>
+          </div>
           <div
             data-testid="beat-flash"
             data-beat={click ? click.beat : ''}

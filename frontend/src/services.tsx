@@ -105,7 +105,8 @@ export function ServicesProvider({ children }: { children: ReactNode }) {
   const [preferences, setPrefsState] = useState(readPreferences)
 
   // Preferences are a synced document: a change made on another device applies here too.
-  const synced = useLiveQuery(() => base.store.list('user_preferences'), [base.store])?.[0]
+  // (The toolbox keeps its presets in a `user_preferences` document of its own, id `toolbox`.)
+  const synced = useLiveQuery(() => base.store.list('user_preferences'), [base.store])?.find((doc) => doc.id !== 'toolbox')
   // Only a new version of the document applies, not every re-read of the store.
   const syncedStamp = synced ? `${String(synced.updatedAt)}:${String(synced.version)}` : null
   const latestSynced = useRef(synced)

@@ -7,7 +7,8 @@
 //! - `deploy` deploys all five workers gradually with health checks (`--dry-run` prints the plan)
 //! - `rollback` returns the workers to their previous versions
 //! - `backup` / `restore`  exports every D1 database / loads an export into fresh databases
-//! - `bench`  measures the sync engine against a fresh local stack (docs/PERFORMANCE.md)
+//! - `bench`  measures the sync engine against a fresh local stack, and the metronome's click
+//!   timing in Chromium (docs/PERFORMANCE.md)
 
 mod backup;
 mod build;
@@ -64,9 +65,15 @@ fn main() -> ExitCode {
         Task::Rollback(args) => deploy::rollback(args),
         Task::Backup(args) => backup::backup(args),
         Task::Restore(args) => backup::restore(args),
-        Task::Bench => setup::run().and_then(|()| build::run()).and_then(|()| {
-            util::exec(util::cargo().args(["run", "-p", "mirubato-blackbox", "--bin", "bench"]))
-        }),
+        Task::Bench => setup::run()
+            .and_then(|()| build::run())
+            .and_then(|()| {
+                util::exec(util::cargo().args(["run", "-p", "mirubato-blackbox", "--bin", "bench"]))
+            })
+            // The metronome's click timing, in Chromium (docs/PERFORMANCE.md, bench:metronome).
+            .and_then(|()| {
+                util::exec(util::npm().args(["run", "bench:metronome", "-w", "frontend"]))
+            }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -25,59 +25,127 @@ export function clockOffset(sentAt: number, serverTime: number, receivedAt: numb
   return serverTime - (sentAt + receivedAt) / 2
 }
 
+import { ClickPlanner, type Click, type MetronomeSettings } from './tools/clicks'
+import { renderCount } from './tools/speech'
+import { renderClick, type ClickKind } from './tools/voices'
+
+/** How far ahead clicks are scheduled on the audio clock, and how often the scheduler wakes. */
+export const LOOK_AHEAD_S = 0.12
+const WAKE_MS = 25
+
 /**
- * A Web Audio metronome: a look-ahead loop schedules clicks on the audio clock, so timer jitter
- * on the main thread never moves a beat.
+ * A Web Audio metronome: a look-ahead scheduler queues each click as an `AudioBufferSourceNode`
+ * started at its exact time on the audio clock, so main-thread timer jitter never moves a beat.
+ * Settings changes apply from the next beat. The visual beat reads `current(context time)`,
+ * which follows the same clock.
  */
 export class Metronome {
-  private context: AudioContext | null = null
+  private context: BaseAudioContext | null
+  private output: GainNode | null = null
   private timer: ReturnType<typeof setInterval> | null = null
-  private scheduledUntil = 0
-  private start = 0
-  private bpm = 100
-  private beatsPerBar = 4
-  onBeat: ((beatInBar: number) => void) | null = null
+  private planner: ClickPlanner | null = null
+  private buffers = new Map<string, AudioBuffer>()
+  private sources: { node: AudioBufferSourceNode; time: number }[] = []
+  /** Planned clicks not yet displayed, for the visual beat. */
+  private queue: Click[] = []
+  private last: Click | null = null
 
-  get running(): boolean {
-    return this.timer !== null
+  constructor(context?: BaseAudioContext) {
+    this.context = context ?? null
   }
 
-  /** Start now, or at `atEpochMs` (local clock) for an ensemble start. */
-  play(bpm: number, beatsPerBar: number, atEpochMs?: number): void {
+  get running(): boolean {
+    return this.planner !== null
+  }
+
+  get audioContext(): BaseAudioContext {
+    this.context ??= new AudioContext({ latencyHint: 'interactive' })
+    return this.context
+  }
+
+  /**
+   * Start now, or at `atEpochMs` (local clock) for an ensemble start. With `manual`, no timer
+   * runs: the caller plans with `scheduleUntil` (an OfflineAudioContext renders that way).
+   */
+  play(settings: MetronomeSettings, atEpochMs?: number, manual = false): void {
     this.stop()
-    this.context ??= new AudioContext()
-    void this.context.resume()
-    this.bpm = bpm
-    this.beatsPerBar = beatsPerBar
+    const context = this.audioContext
+    if (typeof AudioContext !== 'undefined' && context instanceof AudioContext) void context.resume()
+    this.output = context.createGain()
+    this.output.gain.value = settings.volume
+    this.output.connect(context.destination)
     const delay = atEpochMs === undefined ? 0.05 : Math.max(0.05, (atEpochMs - Date.now()) / 1000)
-    this.start = this.context.currentTime + delay
-    this.scheduledUntil = this.context.currentTime
-    this.timer = setInterval(() => this.schedule(), 25)
-    this.schedule()
+    this.planner = new ClickPlanner(settings, context.currentTime + delay)
+    if (!manual) {
+      this.timer = setInterval(() => this.scheduleUntil(this.audioContext.currentTime + LOOK_AHEAD_S), WAKE_MS)
+      this.scheduleUntil(context.currentTime + LOOK_AHEAD_S)
+    }
+  }
+
+  /** New settings, heard from the next beat (the volume at once). */
+  update(settings: MetronomeSettings): void {
+    if (!this.planner) return
+    this.planner.settings = settings
+    if (this.output && this.context) this.output.gain.setTargetAtTime(settings.volume, this.context.currentTime, 0.01)
   }
 
   stop(): void {
     if (this.timer) clearInterval(this.timer)
     this.timer = null
+    this.planner = null
+    const now = this.context?.currentTime ?? 0
+    for (const { node, time } of this.sources) if (time > now) node.stop()
+    this.sources = []
+    this.queue = []
+    this.last = null
+    this.output?.disconnect()
+    this.output = null
   }
 
-  private schedule() {
+  /** Queue every click that starts before `until` (seconds on the audio clock). */
+  scheduleUntil(until: number): Click[] {
     const context = this.context
-    if (!context) return
-    const until = context.currentTime + 0.1
-    for (const { index, time } of beatsInWindow(this.start, this.bpm, this.scheduledUntil, until)) {
-      const beatInBar = index % this.beatsPerBar
-      const osc = context.createOscillator()
+    const planner = this.planner
+    if (!context || !planner || !this.output) return []
+    const clicks = planner.until(until)
+    const now = context.currentTime
+    this.sources = this.sources.filter((s) => s.time + 0.1 > now)
+    for (const click of clicks) {
+      this.queue.push(click)
+      if (click.gain <= 0) continue
+      const kind: ClickKind = click.sub > 0 ? 'sub' : click.accent === 'strong' ? 'strong' : click.accent === 'medium' ? 'medium' : 'weak'
+      const node = context.createBufferSource()
+      node.buffer = this.buffer(planner.settings.voice, kind, click.beat)
       const gain = context.createGain()
-      osc.frequency.value = beatInBar === 0 ? 1500 : 1000
-      gain.gain.setValueAtTime(0.4, time)
-      gain.gain.exponentialRampToValueAtTime(0.001, time + 0.05)
-      osc.connect(gain).connect(context.destination)
-      osc.start(time)
-      osc.stop(time + 0.06)
-      const wait = Math.max(0, (time - context.currentTime) * 1000)
-      setTimeout(() => this.onBeat?.(beatInBar), wait)
+      gain.gain.value = click.gain
+      node.connect(gain).connect(this.output)
+      node.start(click.time)
+      this.sources.push({ node, time: click.time })
     }
-    this.scheduledUntil = until
+    return clicks
+  }
+
+  /** The latest beat (not subdivision) that has sounded by audio time `now`. */
+  current(now: number = this.context?.currentTime ?? 0): Click | null {
+    while (this.queue.length && this.queue[0].time <= now) {
+      const click = this.queue.shift()!
+      if (click.sub === 0) this.last = click
+    }
+    return this.last
+  }
+
+  /** The sample of a click, rendered once: the spoken count says the beat's number. */
+  private buffer(voice: MetronomeSettings['voice'], kind: ClickKind, beat: number): AudioBuffer {
+    const context = this.audioContext
+    const spoken = voice === 'count' && kind !== 'sub'
+    const key = spoken ? `count:${beat}` : `${voice}:${kind}`
+    let buffer = this.buffers.get(key)
+    if (!buffer) {
+      const samples = spoken ? renderCount(beat, context.sampleRate) : renderClick(voice === 'count' ? 'wood' : voice, kind, context.sampleRate)
+      buffer = context.createBuffer(1, samples.length, context.sampleRate)
+      buffer.getChannelData(0).set(samples)
+      this.buffers.set(key, buffer)
+    }
+    return buffer
   }
 }

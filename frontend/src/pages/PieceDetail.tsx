@@ -34,6 +34,14 @@ export default function PieceDetail() {
       <p className="mt-2 text-sage-700">
         {t(`status.${item.status}`)} · {t('repertoire.practiced', { count: stats.practiceCount, duration: formatMinutes(stats.totalPracticeTime) })}
       </p>
+      <p className="mt-2 flex flex-wrap gap-3 text-sm">
+        <Link className="underline" to={`/toolbox?tool=metronome&piece=${encodeURIComponent(item.id)}`}>
+          {t('repertoire.metronomePreset')}
+        </Link>
+        <Link className="underline" to={`/toolbox?tool=counter&piece=${encodeURIComponent(item.id)}`}>
+          {t('repertoire.practiceCounter')}
+        </Link>
+      </p>
       <div className="mt-6 grid gap-6 md:grid-cols-2">
         <section className="card" aria-labelledby="history-title">
           <h2 id="history-title" className="font-semibold">

@@ -65,3 +65,56 @@ pub async fn send(socket: &mut Socket, frame: Value) {
         .await
         .expect("send");
 }
+
+/// The close frame that ends `socket` within `secs` (skipping other frames): its code and
+/// reason.
+pub async fn closed(socket: &mut Socket, secs: u64) -> (u16, String) {
+    tokio::time::timeout(Duration::from_secs(secs), async {
+        loop {
+            match socket.next().await {
+                Some(Ok(Message::Close(Some(frame)))) => {
+                    return (u16::from(frame.code), frame.reason.to_string());
+                }
+                Some(Ok(Message::Close(None))) => panic!("close frame without a code"),
+                Some(Ok(_)) => continue,
+                other => panic!("socket ended without a close frame: {other:?}"),
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("socket was not closed within {secs} s"))
+}
+
+/// `session`'s access token re-signed with the stack's `JWT_SECRET` to expire `secs` from
+/// now (same claims otherwise, so the same user and sign-in session, and a fresh `jti`).
+pub fn short_lived_token(stack: &Stack, session: &Session, secs: i64) -> (String, i64) {
+    let exp = chrono::Utc::now().timestamp() + secs;
+    let token = resign(stack, session, |claims| claims["exp"] = exp.into());
+    (token, exp)
+}
+
+/// `session`'s access token with its claims changed by `change`, a fresh `iat` and `jti`,
+/// signed with the stack's `JWT_SECRET`.
+fn resign(stack: &Stack, session: &Session, change: impl FnOnce(&mut Value)) -> String {
+    use base64::Engine as _;
+    let payload = session
+        .access_token
+        .split('.')
+        .nth(1)
+        .expect("a JWT has a payload");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .expect("payload is base64url");
+    let mut claims: Value = serde_json::from_slice(&bytes).expect("claims are JSON");
+    claims["iat"] = chrono::Utc::now().timestamp().into();
+    claims["jti"] = crate::random_hex(16).into();
+    change(&mut claims);
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(
+            crate::stack_secret(stack, "JWT_SECRET").as_bytes(),
+        ),
+    )
+    .expect("sign the token")
+}

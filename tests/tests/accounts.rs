@@ -82,7 +82,7 @@ async fn magic_link_flow_from_request_to_logout() {
         .unwrap();
     assert_eq!(response.status(), 200);
 
-    // Refresh rotates: a new pair; the old refresh token is spent.
+    // Refresh rotates: a new pair, and the new access token works.
     let (status, refreshed) = post(
         "/api/auth/refresh",
         json!({"refreshToken": session.refresh_token}),
@@ -92,12 +92,6 @@ async fn magic_link_flow_from_request_to_logout() {
     let new_access = refreshed["accessToken"].as_str().unwrap().to_string();
     let new_refresh = refreshed["refreshToken"].as_str().unwrap().to_string();
     assert_ne!(new_refresh, session.refresh_token);
-    let (status, body) = post(
-        "/api/auth/refresh",
-        json!({"refreshToken": session.refresh_token}),
-    )
-    .await;
-    assert_eq!((status, body["code"].as_str()), (401, Some("UNAUTHORIZED")));
     assert_eq!(
         get_with("/api/user/me", &format!("Bearer {new_access}"))
             .await
@@ -116,8 +110,9 @@ async fn magic_link_flow_from_request_to_logout() {
     let latest: Value = response.json().await.unwrap();
     let latest_access = latest["accessToken"].as_str().unwrap().to_string();
     let latest_refresh = latest["refreshToken"].as_str().unwrap().to_string();
+    let other_device = sign_in(stack, &email).await;
 
-    // Logout revokes the access token and the refresh token shown with it, and clears cookies.
+    // Logout ends the session and clears the cookies.
     let response = client()
         .post(format!("{}/api/auth/logout", api()))
         .header("Authorization", format!("Bearer {latest_access}"))
@@ -145,19 +140,20 @@ async fn magic_link_flow_from_request_to_logout() {
         "{cleared:?}"
     );
 
-    let (status, body) = get_with("/api/user/me", &format!("Bearer {latest_access}")).await;
-    assert_eq!((status, body["code"].as_str()), (401, Some("UNAUTHORIZED")));
+    // Every token the session ever had is refused now, rotated-away ones included.
+    for access in [&session.access_token, &new_access, &latest_access] {
+        let (status, body) = get_with("/api/user/me", &format!("Bearer {access}")).await;
+        assert_eq!((status, body["code"].as_str()), (401, Some("UNAUTHORIZED")));
+    }
     assert_eq!(
         post("/api/auth/refresh", json!({"refreshToken": latest_refresh}))
             .await
             .0,
         401
     );
-    // Other, unrevoked sessions of the user still work.
+    // The user's other session still works.
     assert_eq!(
-        get_with("/api/user/me", &format!("Bearer {new_access}"))
-            .await
-            .0,
+        get_with("/api/user/me", &other_device.bearer()).await.0,
         200
     );
 
@@ -166,7 +162,7 @@ async fn magic_link_flow_from_request_to_logout() {
     assert_eq!(again.user["id"], session.user["id"]);
     assert_eq!(
         get_with("/api/user/me", &again.bearer()).await.1["loginCount"],
-        2
+        3
     );
 }
 
@@ -728,4 +724,380 @@ async fn api_index_and_openapi_document() {
             .starts_with("text/html")
     );
     assert!(page.text().await.unwrap().contains("/api/auth/google"));
+}
+
+async fn refresh_with(token: &str) -> (u16, Value) {
+    post("/api/auth/refresh", json!({"refreshToken": token})).await
+}
+
+async fn me_status(access: &str) -> u16 {
+    get_with("/api/user/me", &format!("Bearer {access}"))
+        .await
+        .0
+}
+
+#[tokio::test]
+async fn signing_out_with_only_the_bearer_ends_the_whole_session() {
+    let stack = shared();
+    let session = sign_in(stack, &unique_email("shared-computer")).await;
+    let library = format!("{}/api/scores/user/library", stack.url(Worker::Scores));
+
+    // As the web app signs out: its bearer and `{}`, no cookie, no refresh token.
+    let response = session
+        .post(format!("{}/api/auth/logout", api()))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+
+    let (status, body) = refresh_with(&session.refresh_token).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (401, Some("UNAUTHORIZED")),
+        "{body}"
+    );
+    assert_eq!(me_status(&session.access_token).await, 401);
+    let response = session.get(&library).send().await.unwrap();
+    assert_eq!(
+        response.status(),
+        401,
+        "scores refuse the ended session too"
+    );
+
+    // A client that shows only its refresh token (body or cookie) ends its session as well.
+    let other = sign_in(stack, &unique_email("refresh-only")).await;
+    let response = client()
+        .post(format!("{}/api/auth/logout", api()))
+        .header("Cookie", format!("refresh-token={}", other.refresh_token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(me_status(&other.access_token).await, 401);
+    assert_eq!(refresh_with(&other.refresh_token).await.0, 401);
+    // Nothing at all to show is a 401.
+    assert_eq!(post("/api/auth/logout", json!({})).await.0, 401);
+}
+
+#[tokio::test]
+async fn a_reused_refresh_token_ends_the_session_it_belongs_to() {
+    let stack = shared();
+    let email = unique_email("stolen");
+    let session = sign_in(stack, &email).await;
+    let bystander = sign_in(stack, &email).await;
+
+    let (status, rotated) = refresh_with(&session.refresh_token).await;
+    assert_eq!(status, 200, "{rotated}");
+    let rotated_access = rotated["accessToken"].as_str().unwrap().to_string();
+    let rotated_refresh = rotated["refreshToken"].as_str().unwrap().to_string();
+    assert_eq!(me_status(&rotated_access).await, 200);
+
+    // The first token again (a thief's copy, or the owner's old one): reuse.
+    let (status, body) = refresh_with(&session.refresh_token).await;
+    assert_eq!(status, 401, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("already been used"),
+        "{body}"
+    );
+    // The whole family is dead: the newest pair too.
+    assert_eq!(refresh_with(&rotated_refresh).await.0, 401);
+    assert_eq!(me_status(&rotated_access).await, 401);
+    assert_eq!(me_status(&session.access_token).await, 401);
+    // The user's other session is untouched.
+    assert_eq!(me_status(&bystander.access_token).await, 200);
+    assert_eq!(refresh_with(&bystander.refresh_token).await.0, 200);
+}
+
+/// Signs in through the outbox as a browser with `user_agent` would.
+async fn sign_in_as(email: &str, user_agent: &str) -> (String, String) {
+    let token = request_link(shared(), email).await;
+    let response = client()
+        .post(format!("{}/api/auth/verify-magic-link", api()))
+        .header("User-Agent", user_agent)
+        .json(&json!({"token": token}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    (
+        body["accessToken"].as_str().unwrap().to_string(),
+        body["refreshToken"].as_str().unwrap().to_string(),
+    )
+}
+
+async fn sessions_of(access: &str) -> (u16, Value) {
+    get_with("/api/auth/sessions", &format!("Bearer {access}")).await
+}
+
+#[tokio::test]
+async fn sessions_are_listed_and_ended_one_at_a_time_or_all_at_once() {
+    let email = unique_email("devices");
+    let firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
+    let iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1";
+    let (laptop, _) = sign_in_as(&email, firefox).await;
+    let (phone, phone_refresh) = sign_in_as(&email, iphone).await;
+
+    let (status, body) = sessions_of(&laptop).await;
+    assert_eq!(status, 200, "{body}");
+    let listed = body["sessions"].as_array().unwrap().clone();
+    assert_eq!(listed.len(), 2, "{body}");
+    // Newest first; the caller's own is `current`.
+    assert_eq!(listed[0]["device"], "Safari on iPhone");
+    assert_eq!(listed[0]["current"], false);
+    assert_eq!(listed[1]["device"], "Firefox on Linux");
+    assert_eq!(listed[1]["current"], true);
+    for session in &listed {
+        assert!(session["id"].as_str().unwrap().starts_with("sess_"));
+        assert!(session["createdAt"].is_string() && session["lastUsedAt"].is_string());
+    }
+    let phone_session = listed[0]["id"].as_str().unwrap().to_string();
+
+    // Another user cannot end it, nor learn it exists.
+    let stranger = sign_in(shared(), &unique_email("stranger")).await;
+    let response = stranger
+        .delete(format!("{}/api/auth/sessions/{phone_session}", api()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    assert_eq!(me_status(&phone).await, 200);
+
+    // "Sign out" on the phone's row, from the laptop.
+    let response = client()
+        .delete(format!("{}/api/auth/sessions/{phone_session}", api()))
+        .header("Authorization", format!("Bearer {laptop}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(me_status(&phone).await, 401);
+    assert_eq!(refresh_with(&phone_refresh).await.0, 401);
+    let (_, body) = sessions_of(&laptop).await;
+    assert_eq!(body["sessions"].as_array().unwrap().len(), 1, "{body}");
+    // Ending it again: it is no longer there.
+    let response = client()
+        .delete(format!("{}/api/auth/sessions/{phone_session}", api()))
+        .header("Authorization", format!("Bearer {laptop}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+
+    // "Sign out everywhere".
+    let (tablet, tablet_refresh) = sign_in_as(&email, firefox).await;
+    let response = client()
+        .post(format!("{}/api/auth/logout-all", api()))
+        .header("Authorization", format!("Bearer {laptop}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    for access in [&laptop, &tablet] {
+        assert_eq!(me_status(access).await, 401);
+    }
+    assert_eq!(refresh_with(&tablet_refresh).await.0, 401);
+    let (fresh, _) = sign_in_as(&email, firefox).await;
+    let (_, body) = sessions_of(&fresh).await;
+    assert_eq!(body["sessions"].as_array().unwrap().len(), 1, "{body}");
+    assert_eq!(
+        stranger
+            .get(format!("{}/api/auth/sessions", api()))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        client()
+            .get(format!("{}/api/auth/sessions", api()))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+}
+
+#[tokio::test]
+async fn tokens_are_bound_to_this_environment() {
+    let stack = shared();
+    let session = sign_in(stack, &unique_email("environments")).await;
+    let secret = stack_secret(stack, "JWT_SECRET");
+    let now = Utc::now().timestamp();
+    // The issued tokens carry their session, issuer and audience.
+    let payload = session.access_token.split('.').nth(1).unwrap();
+    let claims: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(
+        claims["sid"].as_str().unwrap().starts_with("sess_"),
+        "{claims}"
+    );
+    assert_eq!(claims["iss"], "mirubato-api.local");
+    assert_eq!(claims["aud"], "mirubato.local");
+    // The same claims for staging, signed with the very same secret, are refused here.
+    let mut staging = claims.clone();
+    staging["iss"] = json!("mirubato-api.staging");
+    staging["aud"] = json!("mirubato.staging");
+    staging["iat"] = json!(now);
+    assert_eq!(me_status(&hs256(&secret, &staging)).await, 401);
+    assert_eq!(me_status(&hs256(&secret, &claims)).await, 200, "control");
+}
+
+#[tokio::test]
+async fn ipv6_clients_are_counted_by_their_64_prefix() {
+    let remaining = |response: &reqwest::Response| -> i64 {
+        response.headers()["x-ratelimit-remaining"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let prefix = format!(
+        "2001:db8:{}:{}",
+        mirubato_blackbox::random_hex(2),
+        mirubato_blackbox::random_hex(2)
+    );
+    let mut seen = Vec::new();
+    // /health is a public route and counted like one.
+    for host in [":1", ":2", "ffff:1:2:3"] {
+        let response = client()
+            .get(format!("{}/health", api()))
+            .header("X-Forwarded-For", format!("{prefix}:{host}"))
+            .send()
+            .await
+            .unwrap();
+        seen.push(remaining(&response));
+    }
+    assert_eq!(seen[1], seen[0] - 1, "{seen:?}");
+    assert_eq!(seen[2], seen[0] - 2, "{seen:?}");
+    // Another /64 has a counter of its own.
+    let response = client()
+        .get(format!("{}/health", api()))
+        .header(
+            "X-Forwarded-For",
+            format!(
+                "2001:db8:{}:{}::1",
+                mirubato_blackbox::random_hex(2),
+                mirubato_blackbox::random_hex(2)
+            ),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(remaining(&response) > seen[2], "{seen:?}");
+}
+
+#[tokio::test]
+async fn magic_links_to_one_address_are_limited_whoever_asks() {
+    let email = unique_email("inbox-flood");
+    let ask = |email: String| async move {
+        // A different client address each time: only the per-address limit can stop this.
+        client()
+            .post(format!("{}/api/auth/request-magic-link", api()))
+            .header("X-Forwarded-For", unique_client_ip())
+            .json(&json!({ "email": email }))
+            .send()
+            .await
+            .unwrap()
+    };
+    for n in 0..5 {
+        assert_eq!(ask(email.clone()).await.status(), 200, "link {n}");
+    }
+    let limited = ask(email.clone()).await;
+    assert_eq!(limited.status(), 429);
+    assert!(limited.headers().contains_key("retry-after"));
+    let body: Value = limited.json().await.unwrap();
+    assert_eq!(
+        (body["success"].as_bool(), body["code"].as_str()),
+        (Some(false), Some("RATE_LIMITED")),
+        "{body}"
+    );
+    // Five links went out, not six.
+    let sent = outbox(shared(), &email).await;
+    assert_eq!(sent["messages"].as_array().unwrap().len(), 5, "{sent}");
+
+    // The answer says nothing about whether the address has an account: a signed-up address
+    // is limited with the very same answer as an unknown one.
+    let member = unique_email("member");
+    sign_in(shared(), &member).await;
+    for _ in 0..4 {
+        assert_eq!(ask(member.clone()).await.status(), 200);
+    }
+    let limited_member = ask(member).await;
+    assert_eq!(limited_member.status(), 429);
+    let member_body: Value = limited_member.json().await.unwrap();
+    assert_eq!(member_body["code"], body["code"]);
+    // Another address is not affected.
+    assert_eq!(ask(unique_email("other-inbox")).await.status(), 200);
+}
+
+/// The close frame of a socket the server closes, within 3 seconds (frames before it skipped).
+async fn closed_by_server(socket: &mut mirubato_blackbox::socket::Socket) -> (u16, String) {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(3);
+    loop {
+        let message = tokio::time::timeout_at(deadline, socket.next())
+            .await
+            .expect("the socket was not closed within 3 s");
+        match message {
+            Some(Ok(Message::Close(Some(frame)))) => {
+                return (u16::from(frame.code), frame.reason.to_string());
+            }
+            Some(Ok(Message::Close(None))) | None => panic!("closed without a code"),
+            Some(Ok(_)) => continue,
+            Some(Err(err)) => panic!("socket error: {err}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn ending_a_session_closes_its_sockets_and_only_those() {
+    use mirubato_blackbox::socket::{next_of, open, send};
+    let stack = shared();
+    let email = unique_email("sockets");
+    let phone = sign_in(stack, &email).await;
+    let laptop = sign_in(stack, &email).await;
+    let mut phone_socket = open(stack, &phone, "phone").await;
+    let mut laptop_socket = open(stack, &laptop, "laptop").await;
+
+    // The web app's sign-out: bearer only.
+    let response = phone
+        .post(format!("{}/api/auth/logout", api()))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        closed_by_server(&mut phone_socket).await,
+        (4401, "session ended".to_string())
+    );
+    // The laptop's session goes on, its socket too.
+    send(&mut laptop_socket, json!({"type": "PING", "timestamp": 1})).await;
+    assert_eq!(next_of(&mut laptop_socket, "PONG").await["type"], "PONG");
+
+    // Refresh-token reuse ends the laptop's session: its socket closes as well.
+    assert_eq!(refresh_with(&laptop.refresh_token).await.0, 200);
+    assert_eq!(refresh_with(&laptop.refresh_token).await.0, 401);
+    assert_eq!(
+        closed_by_server(&mut laptop_socket).await,
+        (4401, "session ended".to_string())
+    );
+    // A socket cannot be opened again with an ended session's token.
+    let refused = tokio_tungstenite::connect_async(mirubato_blackbox::socket::ws_url(
+        stack, &laptop, "again",
+    ))
+    .await;
+    assert!(refused.is_err(), "an ended session's token opened a socket");
 }

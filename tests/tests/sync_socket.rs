@@ -5,12 +5,16 @@
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
+use std::sync::OnceLock;
+
 use mirubato_blackbox::session::{sign_in, unique_email};
-use mirubato_blackbox::socket::{next, next_of, open, send, ws_url};
-use mirubato_blackbox::{Worker, shared};
+use mirubato_blackbox::socket::{closed, next, next_of, open, send, short_lived_token, ws_url};
+use mirubato_blackbox::{Stack, Worker, log_line, shared};
 use serde_json::{Value, json};
 use tokio_tungstenite::connect_async;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
 
 fn entry(id: &str, updated_at: &str, notes: &str) -> Value {
     json!({
@@ -265,22 +269,49 @@ async fn users_are_isolated_and_limits_hold() {
     send(&mut bob_socket, json!({"type": "PING", "timestamp": 1})).await;
     assert_eq!(next(&mut bob_socket).await["type"], "PONG");
 
-    // At most ten sockets per user: the eleventh is closed with a reason.
+    // At most ten sockets per user: the eleventh is refused at the upgrade, before any
+    // socket exists, with a 429 in the error envelope.
     let mut sockets = vec![];
     for n in 0..9 {
         sockets.push(open(shared(), &bob, &format!("dev_{n}")).await);
     }
-    let (mut eleventh, _) = connect_async(ws_url(stack, &bob, "dev_x")).await.unwrap();
-    let closed = tokio::time::timeout(Duration::from_secs(10), eleventh.next())
-        .await
-        .unwrap();
-    match closed {
-        Some(Ok(Message::Close(Some(frame)))) => {
-            assert_eq!(u16::from(frame.code), 1008);
-            assert!(frame.reason.contains("at most 10"), "{}", frame.reason);
+    let eleventh = upgrade(&ws_url(stack, &bob, "dev_x").replacen("ws://", "http://", 1)).await;
+    assert_eq!(eleventh.status(), 429);
+    assert!(eleventh.headers().contains_key("Retry-After"));
+    let body: Value = eleventh.json().await.unwrap();
+    assert_eq!(body["success"], false, "{body}");
+    assert_eq!(body["code"], "RATE_LIMITED", "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("at most 10"),
+        "{body}"
+    );
+    // Closing one makes room again.
+    sockets.pop().unwrap().close(None).await.unwrap();
+    let mut room = None;
+    for _ in 0..50 {
+        match connect_async(ws_url(stack, &bob, "dev_y")).await {
+            Ok((socket, _)) => {
+                room = Some(socket);
+                break;
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
         }
-        other => panic!("expected a close frame, got {other:?}"),
     }
+    let mut room = room.expect("a socket closed leaves room for another");
+    assert_eq!(next(&mut room).await["type"], "WELCOME");
+}
+
+/// A plain HTTP request for a socket upgrade (so a refusal's status and body can be read).
+async fn upgrade(url: &str) -> reqwest::Response {
+    mirubato_blackbox::client()
+        .get(url)
+        .header("Upgrade", "websocket")
+        .header("Connection", "Upgrade")
+        .header("Sec-WebSocket-Version", "13")
+        .header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+        .send()
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -323,37 +354,309 @@ async fn clock_sync_and_the_ensemble_metronome() {
     assert_eq!(next(&mut first).await["type"], "METRONOME_STOP");
 }
 
+/// The private stack of this file's tests that need other settings: a 2-second idle timeout
+/// with a 1-second alarm (instead of 5 minutes and 1 minute), and a sync rate limit of 12
+/// units a minute per user. Booted once, shared by those tests (distinct users).
+fn tight() -> &'static Stack {
+    static TIGHT: OnceLock<Stack> = OnceLock::new();
+    TIGHT.get_or_init(|| {
+        mirubato_blackbox::spawn_stack_with(|options| {
+            for (name, value) in [
+                ("SYNC_IDLE_SECS", "2"),
+                ("SYNC_ALARM_SECS", "1"),
+                ("RATE_LIMIT_SYNC", "anonymous=100/60,user=12/60"),
+            ] {
+                options
+                    .extra_vars
+                    .push((Worker::Sync, name.into(), value.into()));
+            }
+        })
+    })
+}
+
 /// Sockets that send no frame for the idle timeout are closed by the coordinator's alarm.
-/// (A private stack with a 2-second timeout and a 1-second alarm, instead of 5 minutes.)
 #[tokio::test]
 async fn idle_sockets_are_closed_by_the_alarm() {
-    let stack = mirubato_blackbox::spawn_stack_with(|options| {
-        options
-            .extra_vars
-            .push((Worker::Sync, "SYNC_IDLE_SECS".into(), "2".into()));
-        options
-            .extra_vars
-            .push((Worker::Sync, "SYNC_ALARM_SECS".into(), "1".into()));
-    });
-    let session = sign_in(&stack, &unique_email("ws-idle")).await;
-    let (mut socket, _) = connect_async(ws_url(&stack, &session, "dev_idle"))
+    let stack = tight();
+    let session = sign_in(stack, &unique_email("ws-idle")).await;
+    let (mut socket, _) = connect_async(ws_url(stack, &session, "dev_idle"))
         .await
         .unwrap();
     assert_eq!(next(&mut socket).await["type"], "WELCOME");
-    let closed = tokio::time::timeout(Duration::from_secs(20), async {
+    let (code, reason) = closed(&mut socket, 20).await;
+    assert_eq!(code, 4000);
+    assert!(reason.contains("Idle"), "{reason}");
+}
+
+/// Every frame counts against the user's sync limit (12 a minute here; the connect counted
+/// one): beyond it a frame gets RATE_LIMITED with retryAfter and is not applied, and a socket
+/// that keeps sending is closed with 1008.
+#[tokio::test]
+async fn frames_beyond_the_sync_limit_are_refused_and_a_flood_is_closed() {
+    let stack = tight();
+    let session = sign_in(stack, &unique_email("ws-limit")).await;
+    // Room for the whole test in one fixed window of the limit.
+    mirubato_blackbox::await_window_with_room(60, 25).await;
+    let mut socket = open(stack, &session, "dev_flood").await;
+    for n in 0..11 {
+        send(&mut socket, json!({"type": "PING", "timestamp": n})).await;
+        let pong = next(&mut socket).await;
+        assert_eq!(pong["type"], "PONG", "frame {n}: {pong}");
+    }
+    // The thirteenth unit: a write, refused and not stored.
+    send(
+        &mut socket,
+        json!({"type": "ENTRY_CREATED", "entry": entry("limited1", "2026-03-01T10:00:00.000Z", "refused")}),
+    )
+    .await;
+    let refused = next(&mut socket).await;
+    assert_eq!(refused["type"], "ERROR", "{refused}");
+    assert_eq!(refused["code"], "RATE_LIMITED", "{refused}");
+    let retry_after = refused["retryAfter"].as_u64().unwrap();
+    assert!((1..=60).contains(&retry_after), "{refused}");
+    // A catch-up refused at its first page sends nothing but the refusal.
+    send(&mut socket, json!({"type": "SYNC_REQUEST", "lastSeq": 0})).await;
+    let refused = next(&mut socket).await;
+    assert_eq!(refused["code"], "RATE_LIMITED", "{refused}");
+    // Eight more refused frames are answered; the eleventh refused frame closes the socket.
+    for n in 0..8 {
+        send(&mut socket, json!({"type": "PING", "timestamp": n})).await;
+        assert_eq!(
+            next(&mut socket).await["code"],
+            "RATE_LIMITED",
+            "refusal {n}"
+        );
+    }
+    send(
+        &mut socket,
+        json!({"type": "PING", "timestamp": "one too many"}),
+    )
+    .await;
+    let (code, reason) = closed(&mut socket, 10).await;
+    assert_eq!(code, 1008, "{reason}");
+    assert!(reason.contains("rate limited"), "{reason}");
+
+    let pulled: Value = session
+        .post(format!("{}/api/sync/pull", stack.url(Worker::Api)))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let entries = pulled["entries"].as_array().cloned().unwrap_or_default();
+    assert!(
+        entries.iter().all(|doc| doc["id"] != "limited1"),
+        "a refused write is not stored: {pulled}"
+    );
+}
+
+/// The token may come in `Sec-WebSocket-Protocol` (browsers cannot set headers on a socket);
+/// the answer then selects `mirubato-sync`, or the browser would fail the socket.
+#[tokio::test]
+async fn the_token_may_be_offered_as_a_subprotocol() {
+    let stack = shared();
+    let session = sign_in(stack, &unique_email("ws-subprotocol")).await;
+    let url = format!(
+        "ws://127.0.0.1:{}/sync/ws?userId={}&deviceId=dev_browser",
+        stack.port(Worker::Sync),
+        session.user_id()
+    );
+    let mut request = url.as_str().into_client_request().unwrap();
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        HeaderValue::from_str(&format!("mirubato-sync, bearer.{}", session.access_token)).unwrap(),
+    );
+    let (mut socket, response) = connect_async(request).await.unwrap();
+    assert_eq!(
+        response.headers().get("Sec-WebSocket-Protocol").unwrap(),
+        "mirubato-sync"
+    );
+    assert_eq!(next(&mut socket).await["type"], "WELCOME");
+    send(&mut socket, json!({"type": "PING", "timestamp": 7})).await;
+    assert_eq!(next(&mut socket).await["type"], "PONG");
+
+    // A token offered without our subprotocol, or a bad one, is refused before any socket.
+    let http = url.replacen("ws://", "http://", 1);
+    let refused = mirubato_blackbox::client()
+        .get(&http)
+        .header("Upgrade", "websocket")
+        .header("Connection", "Upgrade")
+        .header("Sec-WebSocket-Version", "13")
+        .header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+        .header(
+            "Sec-WebSocket-Protocol",
+            format!("bearer.{}", session.access_token),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+    let forged = mirubato_blackbox::client()
+        .get(&http)
+        .header("Upgrade", "websocket")
+        .header("Connection", "Upgrade")
+        .header("Sec-WebSocket-Version", "13")
+        .header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+        .header("Sec-WebSocket-Protocol", "mirubato-sync, bearer.garbage")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 401);
+}
+
+/// A socket follows its token: the coordinator's alarm is set for the token's expiry (not
+/// the one-minute idle round) and closes the socket then with 4401.
+#[tokio::test]
+async fn a_socket_is_closed_when_its_token_expires() {
+    let stack = shared();
+    let session = sign_in(stack, &unique_email("ws-expiry")).await;
+    let (token, exp) = short_lived_token(stack, &session, 3);
+    let url = format!(
+        "ws://127.0.0.1:{}/sync/ws?userId={}&token={token}&deviceId=dev_expiring",
+        stack.port(Worker::Sync),
+        session.user_id()
+    );
+    let (mut socket, _) = connect_async(url).await.unwrap();
+    assert_eq!(next(&mut socket).await["type"], "WELCOME");
+    send(&mut socket, json!({"type": "PING", "timestamp": 1})).await;
+    assert_eq!(next(&mut socket).await["type"], "PONG");
+    let (code, reason) = closed(&mut socket, 15).await;
+    assert_eq!((code, reason.as_str()), (4401, "token expired"));
+    let now = chrono::Utc::now().timestamp_millis();
+    assert!(now >= exp * 1000, "closed before the token expired");
+    assert!(
+        now < exp * 1000 + 10_000,
+        "closed long after the token expired"
+    );
+}
+
+/// A frame that arrives after the token's expiry is not applied: TOKEN_EXPIRED, then 4401.
+/// The alarm closes the socket at the expiry too, so the device keeps writing through the
+/// expiry, a frame every 20 ms, each stamped with when it was sent: no frame sent after the
+/// expiry (on the server's clock: same machine) is stored, and at least one of three
+/// sockets must see its late frame answered TOKEN_EXPIRED before the close (the alarm may
+/// win the race for the others).
+#[tokio::test]
+async fn a_frame_after_the_token_expired_is_refused() {
+    let stack = shared();
+    let session = sign_in(stack, &unique_email("ws-expired-frame")).await;
+    let mut answered = 0;
+    for attempt in 0..3 {
+        answered += writes_through_expiry(stack, &session, attempt).await;
+        if answered > 0 {
+            break;
+        }
+    }
+    assert_eq!(answered, 1, "no late frame was answered TOKEN_EXPIRED");
+}
+
+/// One socket whose token expires in two seconds, written to until it is closed: how many
+/// TOKEN_EXPIRED errors it got (0 or 1) before its 4401 close.
+async fn writes_through_expiry(
+    stack: &Stack,
+    session: &mirubato_blackbox::session::Session,
+    attempt: usize,
+) -> usize {
+    let (token, exp) = short_lived_token(stack, session, 2);
+    let url = format!(
+        "ws://127.0.0.1:{}/sync/ws?userId={}&token={token}&deviceId=dev_late{attempt}",
+        stack.port(Worker::Sync),
+        session.user_id()
+    );
+    let (socket, _) = connect_async(url).await.unwrap();
+    let (mut sink, mut stream) = socket.split();
+    let sender = tokio::spawn(async move {
+        let mut n = 0;
         loop {
-            match socket.next().await {
-                Some(Ok(Message::Close(frame))) => return frame,
-                Some(Ok(_)) => continue,
+            let sent_at = chrono::Utc::now().timestamp_millis();
+            let id = format!("late{attempt}_{n}");
+            let frame = json!({"type": "ENTRY_CREATED", "entry": entry(&id, "2026-03-01T10:00:00.000Z", &sent_at.to_string())});
+            if sink
+                .send(Message::Text(frame.to_string().into()))
+                .await
+                .is_err()
+            {
+                return;
+            }
+            n += 1;
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    });
+    let mut expired_errors = 0;
+    let (code, reason) = tokio::time::timeout(Duration::from_secs(15), async {
+        loop {
+            match stream.next().await {
+                Some(Ok(Message::Text(text))) => {
+                    let frame: Value = serde_json::from_str(&text).unwrap();
+                    match frame["type"].as_str() {
+                        Some("WELCOME") | Some("SYNC_RESPONSE") => {}
+                        _ => {
+                            assert_eq!(frame["code"], "TOKEN_EXPIRED", "{frame}");
+                            expired_errors += 1;
+                        }
+                    }
+                }
+                Some(Ok(Message::Close(Some(close)))) => {
+                    return (u16::from(close.code), close.reason.to_string());
+                }
+                Some(Ok(_)) => {}
                 other => panic!("socket ended without a close frame: {other:?}"),
             }
         }
     })
     .await
-    .expect("idle socket was not closed");
-    let frame = closed.expect("close frame with a code");
-    assert_eq!(u16::from(frame.code), 4000);
-    assert!(frame.reason.contains("Idle"), "{}", frame.reason);
+    .expect("the socket was not closed");
+    sender.abort();
+    assert_eq!((code, reason.as_str()), (4401, "token expired"));
+    assert!(expired_errors <= 1, "one TOKEN_EXPIRED, then the close");
+    let pulled: Value = session
+        .post(format!("{}/api/sync/pull", stack.url(Worker::Api)))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let late: Vec<&Value> = pulled["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|doc| {
+            let sent_at: i64 = doc["notes"].as_str().unwrap().parse().unwrap();
+            sent_at >= exp * 1000
+        })
+        .collect();
+    assert!(
+        late.is_empty(),
+        "frames sent after the expiry were stored: {late:?}"
+    );
+    expired_errors
+}
+
+/// The token in a socket URL's query is never written to our logs (the request log line has
+/// the path only).
+#[tokio::test]
+async fn the_socket_token_is_not_logged() {
+    let stack = shared();
+    let session = sign_in(stack, &unique_email("ws-log")).await;
+    let mut socket = open(stack, &session, "dev_logged").await;
+    send(&mut socket, json!({"type": "PING", "timestamp": 1})).await;
+    assert_eq!(next(&mut socket).await["type"], "PONG");
+    socket.close(None).await.unwrap();
+    log_line(
+        stack,
+        Worker::Sync,
+        &["\"path\":\"/sync/ws\"", "\"status\":101"],
+    )
+    .await;
+    let log = stack.log(Worker::Sync);
+    assert!(
+        !log.contains(&session.access_token),
+        "the sync worker's log holds the token"
+    );
 }
 
 fn now_iso() -> String {
@@ -478,4 +781,75 @@ async fn a_stale_occurrence_in_a_plan_frame_is_a_conflict() {
     assert_eq!(reply["entityId"], "occ_stale");
     assert_eq!(reply["reason"], "stale");
     assert_eq!(reply["current"]["status"], "completed");
+}
+
+/// `POST /internal/sessions/ended` closes the sockets of the ended sessions (or all of the
+/// user's) with 4401 "session ended", answers how many, and refuses bad bodies. The api calls
+/// it over its service binding; here a request addressed to the internal host stands in for
+/// that call (the local server takes the host from the `Host` header), and the public host
+/// gets 404. (Which sockets a list of session ids closes is core's `Peer::ended_by`, unit
+/// tested; the stack's tokens carry no session until the api issues sessions.)
+#[tokio::test]
+async fn ending_sessions_closes_their_sockets() {
+    let stack = shared();
+    let session = sign_in(stack, &unique_email("ws-ended")).await;
+    let other = sign_in(stack, &unique_email("ws-ended-other")).await;
+    let user = session.user_id().to_string();
+    let mut phone = open(stack, &session, "dev_phone").await;
+    let mut laptop = open(stack, &session, "dev_laptop").await;
+    let mut bystander = open(stack, &other, "dev_other").await;
+
+    let ended = |body: Value, host: &'static str| {
+        let url = format!(
+            "http://127.0.0.1:{}/internal/sessions/ended",
+            stack.port(Worker::Sync)
+        );
+        async move {
+            mirubato_blackbox::client()
+                .post(url)
+                .header("Host", host)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let public = ended(json!({"userId": user, "all": true}), "127.0.0.1").await;
+    assert_eq!(public.status(), 404);
+    for bad in [
+        json!({"userId": user}),
+        json!({"userId": user, "all": false}),
+        json!({"userId": user, "all": true, "sessionIds": ["sess_a"]}),
+        json!({"sessionIds": ["sess_a"]}),
+        json!({"userId": user, "sessionIds": ["not an id"]}),
+    ] {
+        let refused = ended(bad.clone(), "internal.mirubato").await;
+        assert_eq!(refused.status(), 400, "{bad}");
+        let body: Value = refused.json().await.unwrap();
+        assert_eq!(body["code"], "VALIDATION_ERROR", "{body}");
+    }
+
+    // A session none of the sockets belongs to closes nothing.
+    let answer = ended(
+        json!({"userId": user, "sessionIds": ["sess_0123456789abcdef"]}),
+        "internal.mirubato",
+    )
+    .await;
+    assert_eq!(answer.status(), 200);
+    assert_eq!(answer.json::<Value>().await.unwrap(), json!({"closed": 0}));
+    send(&mut phone, json!({"type": "PING", "timestamp": "still"})).await;
+    assert_eq!(next(&mut phone).await["type"], "PONG");
+
+    let answer = ended(json!({"userId": user, "all": true}), "internal.mirubato").await;
+    assert_eq!(answer.json::<Value>().await.unwrap(), json!({"closed": 2}));
+    for socket in [&mut phone, &mut laptop] {
+        let (code, reason) = closed(socket, 10).await;
+        assert_eq!((code, reason.as_str()), (4401, "session ended"));
+    }
+    send(&mut bystander, json!({"type": "PING", "timestamp": "b"})).await;
+    assert_eq!(
+        next(&mut bystander).await["type"],
+        "PONG",
+        "another user's socket stays"
+    );
 }

@@ -5,6 +5,8 @@
 
 use std::fmt;
 
+use crate::jwt::TokenAudience;
+
 /// Where a worker runs. Decides, among other things, which client-address header is trusted
 /// and whether development-only endpoints exist.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,6 +68,9 @@ pub struct ServiceConfig {
     pub allowed_origins: Vec<String>,
     /// Git commit the deployed build came from, when the deploy passed it.
     pub build_sha: Option<String>,
+    /// The `iss` and `aud` of this environment's session tokens: `TOKEN_ISSUER` and
+    /// `TOKEN_AUDIENCE`, by default `mirubato-api.<environment>` and `mirubato.<environment>`.
+    pub token_audience: TokenAudience,
 }
 
 impl ServiceConfig {
@@ -77,10 +82,21 @@ impl ServiceConfig {
         let build_sha = lookup("BUILD_SHA")
             .map(|sha| sha.trim().to_string())
             .filter(|sha| !sha.is_empty());
+        let named = |key: &str, default: String| {
+            lookup(key)
+                .map(|value| value.trim().to_string())
+                .filter(|value| !value.is_empty())
+                .unwrap_or(default)
+        };
+        let token_audience = TokenAudience {
+            issuer: named("TOKEN_ISSUER", format!("mirubato-api.{environment}")),
+            audience: named("TOKEN_AUDIENCE", format!("mirubato.{environment}")),
+        };
         Ok(Self {
             environment,
             allowed_origins,
             build_sha,
+            token_audience,
         })
     }
 }
@@ -145,6 +161,23 @@ mod tests {
             vec!["http://localhost:4000", "http://127.0.0.1:4000"]
         );
         assert_eq!(config.build_sha.as_deref(), Some("abc123"));
+        assert_eq!(config.token_audience.issuer, "mirubato-api.local");
+        assert_eq!(config.token_audience.audience, "mirubato.local");
+    }
+
+    #[test]
+    fn token_audience_follows_the_environment_unless_configured() {
+        let production =
+            ServiceConfig::from_lookup(lookup(&[("ENVIRONMENT", "production")])).unwrap();
+        assert_eq!(production.token_audience.audience, "mirubato.production");
+        let configured = ServiceConfig::from_lookup(lookup(&[
+            ("ENVIRONMENT", "production"),
+            ("TOKEN_ISSUER", "https://api.mirubato.com"),
+            ("TOKEN_AUDIENCE", "https://mirubato.com"),
+        ]))
+        .unwrap();
+        assert_eq!(configured.token_audience.issuer, "https://api.mirubato.com");
+        assert_eq!(configured.token_audience.audience, "https://mirubato.com");
     }
 
     #[test]

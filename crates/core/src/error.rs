@@ -66,6 +66,9 @@ pub enum ApiError {
     RangeNotSatisfiable { size: u64 },
     #[error("Too many requests; retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
+    /// A user already holds the most sockets one may hold open at once.
+    #[error("Too many connections: at most {limit} devices per user")]
+    TooManyConnections { limit: usize, retry_after_secs: u64 },
     /// A server we fetch from on the caller's behalf (a score's URL, IMSLP) failed in a way
     /// that may pass: it answered 5xx or 429, or could not be reached. The message names the
     /// server and what it answered; nothing of ours is in it.
@@ -106,7 +109,7 @@ impl ApiError {
             | Self::QuotaExceeded { .. } => 413,
             Self::UnsupportedMediaType(_) => 415,
             Self::RangeNotSatisfiable { .. } => 416,
-            Self::RateLimited { .. } => 429,
+            Self::RateLimited { .. } | Self::TooManyConnections { .. } => 429,
             Self::Internal(_) => 500,
             Self::Upstream(_) => 502,
             Self::Unavailable(_) => 503,
@@ -125,7 +128,7 @@ impl ApiError {
             Self::QuotaExceeded { .. } => ErrorCode::QuotaExceeded,
             Self::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
             Self::RangeNotSatisfiable { .. } => ErrorCode::RangeNotSatisfiable,
-            Self::RateLimited { .. } => ErrorCode::RateLimited,
+            Self::RateLimited { .. } | Self::TooManyConnections { .. } => ErrorCode::RateLimited,
             Self::Internal(_) => ErrorCode::InternalError,
             Self::Upstream(_) => ErrorCode::BadGateway,
             Self::Unavailable(_) => ErrorCode::ServiceUnavailable,
@@ -143,7 +146,10 @@ impl ApiError {
     /// Extra response headers the status calls for (`Retry-After`, `Allow`).
     pub fn headers(&self) -> Vec<(&'static str, String)> {
         match self {
-            Self::RateLimited { retry_after_secs } => {
+            Self::RateLimited { retry_after_secs }
+            | Self::TooManyConnections {
+                retry_after_secs, ..
+            } => {
                 vec![("Retry-After", retry_after_secs.to_string())]
             }
             Self::MethodNotAllowed { allowed, .. } => vec![("Allow", allowed.join(", "))],
@@ -170,6 +176,10 @@ impl ApiError {
             Self::RateLimited { retry_after_secs } => {
                 Some(serde_json::json!({ "retryAfter": retry_after_secs }))
             }
+            Self::TooManyConnections {
+                limit,
+                retry_after_secs,
+            } => Some(serde_json::json!({ "limit": limit, "retryAfter": retry_after_secs })),
             Self::QuotaExceeded {
                 used_bytes,
                 requested_bytes,
@@ -236,6 +246,20 @@ mod tests {
         };
         assert_eq!(limited.status(), 429);
         assert_eq!(limited.headers(), vec![("Retry-After", "42".to_string())]);
+
+        let sockets = ApiError::TooManyConnections {
+            limit: 10,
+            retry_after_secs: 60,
+        };
+        assert_eq!(sockets.status(), 429);
+        assert_eq!(sockets.headers(), vec![("Retry-After", "60".to_string())]);
+        let body = serde_json::to_value(sockets.envelope()).unwrap();
+        assert_eq!(body["code"], "RATE_LIMITED");
+        assert_eq!(
+            body["error"],
+            "Too many connections: at most 10 devices per user"
+        );
+        assert_eq!(body["details"], json!({"limit": 10, "retryAfter": 60}));
 
         let method = ApiError::MethodNotAllowed {
             method: "DELETE".into(),

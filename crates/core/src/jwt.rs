@@ -34,6 +34,16 @@ pub struct Claims {
     pub typ: TokenType,
     /// Unique token id: the key for single use and revocation.
     pub jti: String,
+    /// The sign-in session the token belongs to (access and refresh tokens). Tokens issued
+    /// before sessions existed have none and keep working until they expire.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+    /// Who issued the token and for whom: set by [`TokenSigner::sign`] from the
+    /// environment's configuration, so a staging token is refused in production.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aud: Option<String>,
 }
 
 impl Claims {
@@ -55,7 +65,16 @@ impl Claims {
             exp: (now + ttl).timestamp(),
             typ,
             jti: uuid::Uuid::new_v4().simple().to_string(),
+            sid: None,
+            iss: None,
+            aud: None,
         }
+    }
+
+    /// The same claims, belonging to sign-in session `sid`.
+    pub fn in_session(mut self, sid: impl Into<String>) -> Self {
+        self.sid = Some(sid.into());
+        self
     }
 
     pub fn expires_at(&self) -> Option<DateTime<Utc>> {
@@ -76,35 +95,55 @@ pub enum TokenError {
         expected: TokenType,
         actual: TokenType,
     },
+    #[error("token was issued for another environment or audience")]
+    WrongAudience,
     #[error("signing secret is empty")]
     EmptySecret,
     #[error("token could not be signed: {0}")]
     Signing(String),
 }
 
-/// Signs and verifies tokens with one HS256 secret.
+/// The `iss` and `aud` an environment's tokens carry (configuration: see
+/// [`ServiceConfig`](crate::config::ServiceConfig)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenAudience {
+    pub issuer: String,
+    pub audience: String,
+}
+
+/// Signs and verifies tokens with one HS256 secret, for one issuer and audience.
 pub struct TokenSigner {
     encoding: EncodingKey,
     decoding: DecodingKey,
+    audience: TokenAudience,
 }
 
 impl TokenSigner {
-    pub fn new(secret: &str) -> Result<Self, TokenError> {
+    pub fn new(secret: &str, audience: TokenAudience) -> Result<Self, TokenError> {
         if secret.is_empty() {
             return Err(TokenError::EmptySecret);
         }
         Ok(Self {
             encoding: EncodingKey::from_secret(secret.as_bytes()),
             decoding: DecodingKey::from_secret(secret.as_bytes()),
+            audience,
         })
     }
 
+    /// Signs `claims` stamped with this signer's issuer and audience.
     pub fn sign(&self, claims: &Claims) -> Result<String, TokenError> {
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
+        let stamped = Claims {
+            iss: Some(self.audience.issuer.clone()),
+            aud: Some(self.audience.audience.clone()),
+            ..claims.clone()
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &stamped, &self.encoding)
             .map_err(|err| TokenError::Signing(err.to_string()))
     }
 
-    /// Checks signature, algorithm (HS256 only, so `alg:none` fails), expiry and type.
+    /// Checks signature, algorithm (HS256 only, so `alg:none` fails), issuer and audience,
+    /// expiry and type. A token without `iss`/`aud` is accepted only if it also has no `sid`:
+    /// those were issued before sessions (and these claims) existed, by this key.
     pub fn verify(
         &self,
         token: &str,
@@ -115,9 +154,17 @@ impl TokenSigner {
         // Time checks are done below against the injected clock.
         validation.validate_exp = false;
         validation.required_spec_claims.clear();
+        // Issuer and audience are compared below, where a legacy token may lack them.
+        validation.validate_aud = false;
         let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
             .map_err(|_| TokenError::Invalid)?
             .claims;
+        let legacy = claims.sid.is_none() && claims.iss.is_none() && claims.aud.is_none();
+        let ours = claims.iss.as_deref() == Some(self.audience.issuer.as_str())
+            && claims.aud.as_deref() == Some(self.audience.audience.as_str());
+        if !legacy && !ours {
+            return Err(TokenError::WrongAudience);
+        }
         let now = now.timestamp();
         if claims.exp <= now {
             return Err(TokenError::Expired);
@@ -146,8 +193,15 @@ mod tests {
             .with_timezone(&Utc)
     }
 
+    fn audience(environment: &str) -> TokenAudience {
+        TokenAudience {
+            issuer: format!("mirubato-api.{environment}"),
+            audience: format!("mirubato.{environment}"),
+        }
+    }
+
     fn signer() -> TokenSigner {
-        TokenSigner::new("test-secret-with-enough-entropy").unwrap()
+        TokenSigner::new("test-secret-with-enough-entropy", audience("local")).unwrap()
     }
 
     fn access_claims() -> Claims {
@@ -159,7 +213,16 @@ mod tests {
         let claims = access_claims();
         let token = signer().sign(&claims).unwrap();
         let verified = signer().verify(&token, TokenType::Access, now()).unwrap();
-        assert_eq!(verified, claims);
+        assert_eq!(verified.iss.as_deref(), Some("mirubato-api.local"));
+        assert_eq!(verified.aud.as_deref(), Some("mirubato.local"));
+        assert_eq!(
+            verified,
+            Claims {
+                iss: verified.iss.clone(),
+                aud: verified.aud.clone(),
+                ..claims
+            }
+        );
         assert_eq!(verified.exp - verified.iat, ACCESS_TOKEN_TTL.num_seconds());
     }
 
@@ -200,7 +263,7 @@ mod tests {
     #[test]
     fn wrong_secret_and_tampering_are_rejected() {
         let token = signer().sign(&access_claims()).unwrap();
-        let other = TokenSigner::new("another-secret").unwrap();
+        let other = TokenSigner::new("another-secret", audience("local")).unwrap();
         assert_eq!(
             other.verify(&token, TokenType::Access, now()),
             Err(TokenError::Invalid)
@@ -252,7 +315,40 @@ mod tests {
 
     #[test]
     fn empty_secret_is_refused_and_ids_are_unique() {
-        assert!(matches!(TokenSigner::new(""), Err(TokenError::EmptySecret)));
+        assert!(matches!(
+            TokenSigner::new("", audience("local")),
+            Err(TokenError::EmptySecret)
+        ));
         assert_ne!(access_claims().jti, access_claims().jti);
+    }
+
+    #[test]
+    fn another_environments_token_is_refused_even_with_the_same_secret() {
+        let staging =
+            TokenSigner::new("test-secret-with-enough-entropy", audience("staging")).unwrap();
+        let token = staging.sign(&access_claims().in_session("sess_1")).unwrap();
+        assert_eq!(
+            signer().verify(&token, TokenType::Access, now()),
+            Err(TokenError::WrongAudience)
+        );
+        assert!(staging.verify(&token, TokenType::Access, now()).is_ok());
+    }
+
+    #[test]
+    fn legacy_tokens_without_session_or_audience_still_verify() {
+        let key = EncodingKey::from_secret(b"test-secret-with-enough-entropy");
+        let legacy = access_claims();
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &legacy, &key).unwrap();
+        assert_eq!(
+            signer().verify(&token, TokenType::Access, now()).unwrap(),
+            legacy
+        );
+        // A session token must name its issuer and audience: dropping them is no way around.
+        let unstamped = access_claims().in_session("sess_1");
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &unstamped, &key).unwrap();
+        assert_eq!(
+            signer().verify(&token, TokenType::Access, now()),
+            Err(TokenError::WrongAudience)
+        );
     }
 }

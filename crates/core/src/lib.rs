@@ -24,6 +24,7 @@ pub mod recordings;
 pub mod request;
 pub mod score_id;
 pub mod scores;
+pub mod sessions;
 pub mod sync;
 pub mod user;
 pub mod web;

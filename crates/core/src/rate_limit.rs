@@ -29,13 +29,21 @@ impl Scope {
     );
     /// Sign-in attempts (magic-link requests, Google sign-ins).
     pub const AUTH: Self = Self::new("auth", "RATE_LIMIT_AUTH", "anonymous=10/60,user=10/60");
+    /// Magic links mailed to one address, whoever asks (besides the caller's `auth` count),
+    /// so rotating client addresses cannot flood a mailbox. Both tiers are the address's.
+    pub const MAGIC_LINK: Self = Self::new(
+        "magic_link",
+        "RATE_LIMIT_MAGIC_LINK",
+        "anonymous=5/3600,user=5/3600",
+    );
     /// Score imports (the scores worker adds its own anonymous 1-per-10-minutes rule and bans).
     pub const IMPORT: Self = Self::new(
         "import",
         "RATE_LIMIT_IMPORT",
         "anonymous=20/600,user=120/600",
     );
-    /// Device sync (REST push/pull and socket connects): generous, devices sync often.
+    /// Device sync (REST push/pull, socket connects and every socket frame; a socket's catch-up
+    /// costs one unit per page): generous, devices sync often.
     pub const SYNC: Self = Self::new("sync", "RATE_LIMIT_SYNC", "anonymous=60/60,user=1200/60");
     /// The web app's files: a page load fetches many.
     pub const STATIC: Self = Self::new(
@@ -68,9 +76,10 @@ impl Scope {
     pub const EXPORT: Self = Self::new("export", "RATE_LIMIT_EXPORT", "anonymous=5/60,user=10/60");
 
     /// The documented table (docs/OPERATIONS.md, "Rate limits").
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 11] = [
         Self::DEFAULT,
         Self::AUTH,
+        Self::MAGIC_LINK,
         Self::IMPORT,
         Self::SYNC,
         Self::STATIC,
@@ -166,7 +175,7 @@ impl TieredLimit {
 
     pub fn for_caller(&self, caller: &Caller) -> Limit {
         match caller {
-            Caller::Anonymous { .. } => self.anonymous,
+            Caller::Anonymous { .. } | Caller::Recipient { .. } => self.anonymous,
             Caller::User { .. } => self.user,
         }
     }
@@ -175,16 +184,53 @@ impl TieredLimit {
 /// Whom a request is counted against.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Caller {
-    Anonymous { ip: String },
-    User { id: String },
+    /// A client address, as [`Caller::anonymous`] keys it.
+    Anonymous {
+        ip: String,
+    },
+    User {
+        id: String,
+    },
+    /// An email address mail is sent to, kept only as a hash.
+    Recipient {
+        email_hash: String,
+    },
 }
 
 impl Caller {
+    /// The caller behind a client address. An IPv6 client is keyed by its /64: one host is
+    /// routinely given a whole /64, so single addresses would be free to rotate. An
+    /// IPv4-mapped IPv6 address counts as the IPv4 address.
+    pub fn anonymous(ip: &str) -> Self {
+        let ip = match ip.trim().parse::<std::net::IpAddr>() {
+            Ok(std::net::IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+                Some(v4) => v4.to_string(),
+                None => {
+                    let prefix = u128::from(v6) & !((1u128 << 64) - 1);
+                    format!("{}/64", std::net::Ipv6Addr::from(prefix))
+                }
+            },
+            Ok(std::net::IpAddr::V4(v4)) => v4.to_string(),
+            Err(_) => ip.trim().to_string(),
+        };
+        Self::Anonymous { ip }
+    }
+
+    /// The recipient of mail to `email` (already normalised).
+    pub fn recipient(email: &str) -> Self {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(email.as_bytes());
+        Self::Recipient {
+            email_hash: hex::encode(&digest[..16]),
+        }
+    }
+
     /// The name of the caller's counter (one per caller, holding every scope's window).
     pub fn counter_name(&self) -> String {
         match self {
             Self::Anonymous { ip } => format!("ip:{ip}"),
             Self::User { id } => format!("user:{id}"),
+            Self::Recipient { email_hash } => format!("mail:{email_hash}"),
         }
     }
 }
@@ -197,24 +243,43 @@ pub struct Window {
     pub used: u32,
 }
 
-/// Counts one request against `previous` (the stored window, if any): decides it, and
-/// returns the window to store. A refused request is not counted; a new window starts empty.
-pub fn count(limit: Limit, previous: Option<Window>, now_secs: u64) -> (Decision, Window) {
+/// Counts one request of `cost` units (at least 1) against `previous` (the stored window,
+/// if any): decides it, and returns the window to store. A refused request is not counted;
+/// a new window starts empty.
+pub fn count(
+    limit: Limit,
+    previous: Option<Window>,
+    now_secs: u64,
+    cost: u32,
+) -> (Decision, Window) {
+    let cost = cost.max(1);
     let start = now_secs - now_secs % limit.window_secs;
     let used = previous
         .filter(|window| window.start == start)
         .map_or(0, |window| window.used);
-    let decision = decide(limit, used, now_secs);
-    let used = if decision.allowed { used + 1 } else { used };
+    let decision = decide(limit, used, cost, now_secs);
+    let used = if decision.allowed {
+        used.saturating_add(cost)
+    } else {
+        used
+    };
     (decision, Window { start, used })
 }
 
-/// What the caller's counter is asked: count one request of `scope` under `limit`.
+/// What the caller's counter is asked: count `cost` units of `scope` under `limit`. A plain
+/// request costs one unit (the default, so callers that send no cost count one); a sync
+/// socket's catch-up costs one per page it sends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CountRequest {
     pub scope: String,
     pub limit: Limit,
+    #[serde(default = "one_unit")]
+    pub cost: u32,
+}
+
+fn one_unit() -> u32 {
+    1
 }
 
 /// The outcome for one request, with what the headers report.
@@ -249,14 +314,15 @@ impl Decision {
     }
 }
 
-/// Decides a request given how many the caller already made in this window.
-pub fn decide(limit: Limit, used_before: u32, now_secs: u64) -> Decision {
+/// Decides a request of `cost` units given how many the caller already used in this window.
+pub fn decide(limit: Limit, used_before: u32, cost: u32, now_secs: u64) -> Decision {
     let reset_at = now_secs - now_secs % limit.window_secs + limit.window_secs;
-    let allowed = used_before < limit.requests;
+    let used_after = used_before.saturating_add(cost);
+    let allowed = used_after <= limit.requests;
     Decision {
         allowed,
         limit: limit.requests,
-        remaining: limit.requests.saturating_sub(used_before.saturating_add(1)),
+        remaining: limit.requests.saturating_sub(used_after),
         reset_at,
         retry_after_secs: (reset_at - now_secs).max(1),
     }
@@ -307,20 +373,40 @@ mod tests {
         assert_eq!(tiered.for_caller(&user).requests, 5);
         assert_eq!(anonymous.counter_name(), "ip:198.51.100.7");
         assert_eq!(user.counter_name(), "user:user_1");
+        let recipient = Caller::recipient("ada@example.com");
+        assert_eq!(tiered.for_caller(&recipient).requests, 1);
+        assert!(recipient.counter_name().starts_with("mail:"));
+        assert!(!recipient.counter_name().contains("ada"));
+        assert_eq!(recipient, Caller::recipient("ada@example.com"));
+        assert_ne!(recipient, Caller::recipient("bob@example.com"));
+    }
+
+    #[test]
+    fn ipv6_clients_are_keyed_by_their_64() {
+        let key = |ip: &str| Caller::anonymous(ip).counter_name();
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), "ip:2001:db8:1:2::/64");
+        assert_eq!(
+            key("2001:db8:1:2:ffff:ffff:ffff:ffff"),
+            key("2001:db8:1:2::7")
+        );
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        assert_eq!(key("::ffff:198.51.100.7"), "ip:198.51.100.7");
+        assert_eq!(key(" 198.51.100.7 "), "ip:198.51.100.7");
+        assert_eq!(key("unknown"), "ip:unknown");
     }
 
     #[test]
     fn requests_beyond_the_limit_are_refused_until_the_window_ends() {
-        let first = decide(MINUTE, 0, 130);
+        let first = decide(MINUTE, 0, 1, 130);
         assert!(first.allowed);
         assert_eq!(
             (first.remaining, first.reset_at, first.retry_after_secs),
             (2, 180, 50)
         );
-        let last = decide(MINUTE, 2, 130);
+        let last = decide(MINUTE, 2, 1, 130);
         assert!(last.allowed);
         assert_eq!(last.remaining, 0);
-        let refused = decide(MINUTE, 3, 179);
+        let refused = decide(MINUTE, 3, 1, 179);
         assert!(!refused.allowed);
         assert_eq!(refused.retry_after_secs, 1);
         assert_eq!(refused.error().status(), 429);
@@ -359,7 +445,7 @@ mod tests {
 
     #[test]
     fn a_window_counts_until_the_limit_then_restarts_empty() {
-        let (first, window) = count(MINUTE, None, 130);
+        let (first, window) = count(MINUTE, None, 130, 1);
         assert!(first.allowed);
         assert_eq!(
             window,
@@ -368,9 +454,9 @@ mod tests {
                 used: 1
             }
         );
-        let (_, window) = count(MINUTE, Some(window), 131);
-        let (_, window) = count(MINUTE, Some(window), 132);
-        let (refused, kept) = count(MINUTE, Some(window), 133);
+        let (_, window) = count(MINUTE, Some(window), 131, 1);
+        let (_, window) = count(MINUTE, Some(window), 132, 1);
+        let (refused, kept) = count(MINUTE, Some(window), 133, 1);
         assert!(!refused.allowed);
         assert_eq!(
             kept,
@@ -379,7 +465,7 @@ mod tests {
                 used: 3
             }
         );
-        let (next, window) = count(MINUTE, Some(kept), 180);
+        let (next, window) = count(MINUTE, Some(kept), 180, 1);
         assert!(next.allowed);
         assert_eq!(
             window,
@@ -387,6 +473,50 @@ mod tests {
                 start: 180,
                 used: 1
             }
+        );
+    }
+
+    #[test]
+    fn a_request_may_cost_several_units() {
+        let limit = Limit {
+            requests: 5,
+            window_secs: 60,
+        };
+        let (first, window) = count(limit, None, 130, 3);
+        assert!(first.allowed);
+        assert_eq!((first.remaining, window.used), (2, 3));
+        // Two units left: a request of three is refused whole and nothing is counted.
+        let (refused, kept) = count(limit, Some(window), 131, 3);
+        assert!(!refused.allowed);
+        assert_eq!(kept.used, 3);
+        assert_eq!(refused.retry_after_secs, 49);
+        let (last, window) = count(limit, Some(kept), 132, 2);
+        assert!(last.allowed);
+        assert_eq!((last.remaining, window.used), (0, 5));
+        // A cost of zero counts as one unit.
+        let (free, window) = count(limit, None, 200, 0);
+        assert!(free.allowed);
+        assert_eq!(window.used, 1);
+    }
+
+    #[test]
+    fn a_count_request_without_a_cost_costs_one_unit() {
+        let request: CountRequest = serde_json::from_value(serde_json::json!({
+            "scope": "sync",
+            "limit": {"requests": 10, "windowSecs": 60},
+        }))
+        .unwrap();
+        assert_eq!(request.cost, 1);
+        let priced: CountRequest = serde_json::from_value(serde_json::json!({
+            "scope": "sync",
+            "limit": {"requests": 10, "windowSecs": 60},
+            "cost": 4,
+        }))
+        .unwrap();
+        assert_eq!(priced.cost, 4);
+        assert_eq!(
+            serde_json::to_value(&priced).unwrap()["cost"],
+            serde_json::json!(4)
         );
     }
 
@@ -402,7 +532,7 @@ mod tests {
             let mut seen: std::collections::HashMap<u64, u32> = Default::default();
             for gap in gaps {
                 now += gap;
-                let (decision, next) = count(limit, stored, now);
+                let (decision, next) = count(limit, stored, now, 1);
                 stored = Some(next);
                 let start = now - now % window;
                 *seen.entry(start).or_default() += 1;
@@ -418,7 +548,7 @@ mod tests {
         #[test]
         fn decisions_are_consistent(requests in 1u32..1000, window in 1u64..7200, used in 0u32..2000, now in 0u64..4_000_000_000) {
             let limit = Limit { requests, window_secs: window };
-            let decision = decide(limit, used, now);
+            let decision = decide(limit, used, 1, now);
             prop_assert_eq!(decision.allowed, used < requests);
             prop_assert!(decision.remaining < requests);
             prop_assert!(decision.reset_at > now && decision.reset_at <= now + window);

@@ -15,8 +15,8 @@ mod router;
 pub use error::EdgeError;
 pub use objects::{Served, serve_object};
 pub use observe::{event, log_cron_job};
-pub use pipeline::{Capability, Dependency, Service, serve};
-pub use respond::{json, json_with_status, rebuild_with_headers};
+pub use pipeline::{Capability, Dependency, Service, SessionCheck, serve};
+pub use respond::{error_response, json, json_with_status, rebuild_with_headers};
 pub use router::{INTERNAL_HOST, RequestContext, Router};
 
 /// A var holding a number that cannot be negative (a size, a count, a duration): its value,

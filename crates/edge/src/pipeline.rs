@@ -7,6 +7,7 @@ use mirubato_core::config::ServiceConfig;
 use mirubato_core::cors::CorsPolicy;
 use mirubato_core::rate_limit::Scope;
 use mirubato_core::request::request_id;
+use mirubato_core::sessions::secret_problems;
 use worker::{Context, Env, Method, Request, Response};
 
 use crate::respond::{error_response, rebuild_with_headers};
@@ -18,7 +19,7 @@ use crate::{health, now_ms, observe};
 pub enum Dependency {
     /// A D1 database, checked with a query on its migration table.
     D1(&'static str),
-    /// A KV namespace, checked with a write and a read back.
+    /// A KV namespace, checked with a read.
     Kv(&'static str),
     /// An R2 bucket, checked with a head request.
     R2(&'static str),
@@ -47,6 +48,22 @@ pub struct Service {
     pub version: &'static str,
     pub dependencies: &'static [Dependency],
     pub capabilities: &'static [Capability],
+    /// Where the worker learns whether a token's sign-in session has ended.
+    pub sessions: SessionCheck,
+}
+
+/// How a worker checks that a token's session is still live (logout, logout-all, reuse of a
+/// refresh token and account deletion end sessions; see `auth`).
+#[derive(Debug, Clone, Copy)]
+pub enum SessionCheck {
+    /// The worker keeps the revocation markers itself, in this KV namespace (the api).
+    Kept(&'static str),
+    /// The worker asks the api over its `API` service binding, and remembers a live session
+    /// for a few seconds per isolate (`SESSION_CHECK_CACHE_SECS`).
+    AskApi,
+    /// The worker accepts no tokens (the frontend serves the app to everyone); its rate
+    /// limiter counts every caller by address.
+    NoTokens,
 }
 
 thread_local! {
@@ -87,6 +104,13 @@ pub async fn serve(
     let (route, result) = match config {
         Err(err) => (None, Err(ApiError::internal(err).into())),
         Ok(_) if is_preflight => (Some("preflight"), Ok(Response::empty()?.with_status(204))),
+        Ok(config) if refuses_to_serve(&env, &config, service) && path != "/livez" => (
+            None,
+            Err(ApiError::Unavailable(
+                "This service is not configured to serve yet (its log says why)".into(),
+            )
+            .into()),
+        ),
         Ok(config) => {
             let router = ROUTER.with(|cell| {
                 cell.get_or_init(|| Rc::new(with_builtins(routes())))
@@ -127,6 +151,43 @@ pub async fn serve(
         route,
         result,
     )
+}
+
+thread_local! {
+    // What is wrong with this isolate's secrets, checked on its first request.
+    static SECRET_PROBLEMS: OnceCell<Vec<String>> = const { OnceCell::new() };
+}
+
+/// Whether a deployed worker must refuse to serve: a guarded secret is missing, shorter than
+/// 32 bytes or the public example value. Only `/livez` answers then (so `/readyz` is 503 and
+/// a gradual deploy stops); the reason is logged once per isolate. Local development is
+/// exempt.
+fn refuses_to_serve(env: &Env, config: &ServiceConfig, service: &Service) -> bool {
+    if config.environment.is_local() {
+        return false;
+    }
+    SECRET_PROBLEMS.with(|cell| {
+        !cell
+            .get_or_init(|| {
+                let lookup = |name: &str| {
+                    env.secret(name)
+                        .map(|value| value.to_string())
+                        .or_else(|_| env.var(name).map(|value| value.to_string()))
+                        .ok()
+                };
+                let verifies_tokens = !matches!(service.sessions, SessionCheck::NoTokens);
+                let problems = secret_problems(lookup, verifies_tokens);
+                if !problems.is_empty() {
+                    worker::console_error!(
+                        "{}",
+                        serde_json::json!({"level": "error", "message": "refusing to serve: weak secrets",
+                                           "service": service.name, "problems": problems})
+                    );
+                }
+                problems
+            })
+            .is_empty()
+    })
 }
 
 /// Bytes of a response body: known for bodies built here, from `Content-Length` for streams.

@@ -12,27 +12,35 @@ use mirubato_core::ApiError;
 use mirubato_core::rate_limit::{Caller, CountRequest, Decision, Scope, Window, count};
 use worker::{DurableObject, Env, Method, Request, RequestInit, Response, State, durable_object};
 
-use crate::auth::{access_claims, presented_access_token};
+use crate::auth::{access_claims, presented_access_token, session_is_live};
 use crate::respond::error_response;
 use crate::{EdgeError, RequestContext, now_ms};
+use mirubato_core::sync::socket::parse_offer;
 
 /// The Durable Object namespace every worker binds (class [`RateLimiter`]).
 pub const RATE_LIMITER: &str = "RATE_LIMITER";
 
 /// Counts `ctx`'s request against `scope`: the decision says whether to serve it.
 pub async fn admit(ctx: &RequestContext, scope: Scope) -> Result<Decision, EdgeError> {
-    let configured = ctx
-        .env
-        .var(scope.config_key)
-        .ok()
-        .map(|var| var.to_string());
+    admit_caller(&ctx.env, scope, &caller(ctx).await, 1).await
+}
+
+/// Counts `cost` units of `caller` against `scope` in the caller's counter (for a Durable
+/// Object, which has no request context: the sync coordinator counts socket frames).
+pub async fn admit_caller(
+    env: &Env,
+    scope: Scope,
+    caller: &Caller,
+    cost: u32,
+) -> Result<Decision, EdgeError> {
+    let configured = env.var(scope.config_key).ok().map(|var| var.to_string());
     let limits = scope
         .limits(configured.as_deref())
         .map_err(ApiError::internal)?;
-    let caller = caller(ctx);
     let request = CountRequest {
         scope: scope.name.to_string(),
-        limit: limits.for_caller(&caller),
+        limit: limits.for_caller(caller),
+        cost,
     };
     let mut init = RequestInit::new();
     init.with_method(Method::Post).with_body(Some(
@@ -40,8 +48,7 @@ pub async fn admit(ctx: &RequestContext, scope: Scope) -> Result<Decision, EdgeE
             .map_err(ApiError::internal)?
             .into(),
     ));
-    let mut answer = ctx
-        .env
+    let mut answer = env
         .durable_object(RATE_LIMITER)?
         .id_from_name(&caller.counter_name())?
         .get_stub()?
@@ -57,19 +64,24 @@ pub async fn admit(ctx: &RequestContext, scope: Scope) -> Result<Decision, EdgeE
     Ok(answer.json().await?)
 }
 
-/// Whom the request is counted against: the user of a validly signed access token (from the
-/// header, the cookie, or a socket's `token` query), else the client address. Revocation is
-/// the handler's to check; a forged token is counted by address.
-fn caller(ctx: &RequestContext) -> Caller {
-    let user = presented_access_token(ctx)
+/// Whom the request is counted against: the user of a valid access token of a live session
+/// (from the header, the cookie, or a socket's `token` query or subprotocol offer), else the client address (an
+/// IPv6 client by its /64). A forged or revoked token is counted by address.
+async fn caller(ctx: &RequestContext) -> Caller {
+    let token = presented_access_token(ctx)
         .or_else(|| ctx.query("token"))
-        .and_then(|token| access_claims(ctx, &token).ok());
-    match user {
-        Some(claims) => Caller::User { id: claims.sub },
-        None => Caller::Anonymous {
-            ip: ctx.client_ip(),
-        },
+        .or_else(|| {
+            parse_offer(ctx.header("Sec-WebSocket-Protocol").as_deref())
+                .ok()
+                .and_then(|offer| offer.token)
+        });
+    if let Some(token) = token
+        && let Ok(claims) = access_claims(ctx, &token)
+        && session_is_live(ctx, &claims, &token).await.unwrap_or(false)
+    {
+        return Caller::User { id: claims.sub };
     }
+    Caller::anonymous(&ctx.client_ip())
 }
 
 /// The 429 envelope for a refused request, with `Retry-After` and the `X-RateLimit-*`
@@ -106,7 +118,7 @@ impl DurableObject for RateLimiter {
         let storage = self.state.storage();
         let previous: Option<Window> = storage.get(&request.scope).await?;
         let now_secs = (now_ms() / 1000.0) as u64;
-        let (decision, window) = count(request.limit, previous, now_secs);
+        let (decision, window) = count(request.limit, previous, now_secs, request.cost);
         if Some(window) != previous {
             storage.put(&request.scope, window).await?;
         }
@@ -116,7 +128,9 @@ impl DurableObject for RateLimiter {
             let reset_ms = (decision.reset_at * 1000) as i64;
             let scheduled = storage.get_alarm().await?;
             if scheduled.is_none_or(|at| at < reset_ms) {
-                storage.set_alarm(reset_ms).await?;
+                // An absolute instant: a bare number would be taken as an offset from now.
+                let reset = chrono::DateTime::from_timestamp_millis(reset_ms).unwrap_or_default();
+                storage.set_alarm(reset).await?;
             }
         }
         Response::from_json(&decision)

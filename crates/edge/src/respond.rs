@@ -14,7 +14,7 @@ pub fn json_with_status<T: Serialize>(body: &T, status: u16) -> Result<Response,
 }
 
 /// The common error envelope with the error's status and headers.
-pub(crate) fn error_response(err: &ApiError) -> worker::Result<Response> {
+pub fn error_response(err: &ApiError) -> worker::Result<Response> {
     let mut response = Response::from_json(&err.envelope())?.with_status(err.status());
     for (name, value) in err.headers() {
         response.headers_mut().set(name, &value)?;

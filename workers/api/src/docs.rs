@@ -12,6 +12,7 @@ use mirubato_core::practice::pieces::{PieceName, UpdatePieceNameRequest};
 use mirubato_core::practice::repertoire::{AddRepertoireRequest, UpdateRepertoireRequest};
 use mirubato_core::practice::templates::{AdoptRequest, Customization, ScheduleCustomization};
 use mirubato_core::preferences::{EmailFrequency, NotificationSettings, Theme, UserPreferences};
+use mirubato_core::sessions::{SessionList, SessionView};
 use mirubato_core::user::{AuthProvider, Role, User};
 use mirubato_edge::{EdgeError, RequestContext, json};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -42,7 +43,8 @@ impl Modify for BearerAuth {
     info(title = "Mirubato API", description = "Accounts, sync, repertoire and goals. Errors: {success:false, error, code, details?}."),
     paths(
         accounts::request_magic_link, accounts::verify_magic_link, accounts::google_sign_in,
-        accounts::refresh, accounts::logout, accounts::me, accounts::update_me, accounts::delete_me,
+        accounts::refresh, accounts::logout, accounts::logout_all, accounts::sessions,
+        accounts::end_session, accounts::me, accounts::update_me, accounts::delete_me,
         preferences::get, preferences::put,
         repertoire::list, repertoire::stats, repertoire::add, repertoire::update,
         repertoire::remove, repertoire::dissociate_item,
@@ -53,6 +55,7 @@ impl Modify for BearerAuth {
     components(schemas(
         MagicLinkRequest, VerifyMagicLinkRequest, GoogleSignInRequest, RefreshRequest,
         UpdateProfileRequest, SessionResponse, RefreshResponse, MessageResponse, User, AuthProvider, Role,
+        SessionList, SessionView,
         UserPreferences, NotificationSettings, Theme, EmailFrequency,
         AddRepertoireRequest, UpdateRepertoireRequest, CreateGoalRequest, UpdateGoalRequest,
         Milestone, ProgressRequest, UpdatePieceNameRequest, PieceName, AdoptRequest,

@@ -18,7 +18,7 @@ mod sync;
 mod templates;
 
 use mirubato_core::rate_limit::Scope;
-use mirubato_edge::{Capability, Dependency, Router, Service, serve};
+use mirubato_edge::{Capability, Dependency, Router, Service, SessionCheck, serve};
 
 /// Every worker hosts the rate limiter's counters (crates/edge).
 pub use mirubato_edge::rate_limit::RateLimiter;
@@ -33,6 +33,7 @@ static SERVICE: Service = Service {
         Dependency::R2(recordings::RECORDINGS),
     ],
     capabilities: &[Capability::Alerts(maintenance::ALERT_WEBHOOK)],
+    sessions: SessionCheck::Kept(CACHE),
 };
 
 /// Bindings of this worker.
@@ -52,6 +53,9 @@ fn routes() -> Router {
         .post("/api/auth/verify-magic-link", accounts::verify_magic_link)
         .post("/api/auth/refresh", accounts::refresh)
         .post("/api/auth/logout", accounts::logout)
+        .post("/api/auth/logout-all", accounts::logout_all)
+        .get("/api/auth/sessions", accounts::sessions)
+        .delete("/api/auth/sessions/{id}", accounts::end_session)
         .get("/api/user/me", accounts::me)
         .delete("/api/user/me", accounts::delete_me)
         .patch("/api/user/me", accounts::update_me)

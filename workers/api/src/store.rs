@@ -161,6 +161,7 @@ pub async fn delete_user(db: &D1Database, user_id: &str) -> Result<(), EdgeError
         "DELETE FROM sync_data WHERE user_id = ?1",
         "DELETE FROM sync_state WHERE user_id = ?1",
         "DELETE FROM used_tokens WHERE user_id = ?1",
+        "DELETE FROM sessions WHERE user_id = ?1",
         "DELETE FROM recording_upload_parts WHERE upload_id IN (SELECT id FROM recording_uploads WHERE user_id = ?1)",
         "DELETE FROM recording_uploads WHERE user_id = ?1",
         "DELETE FROM recordings WHERE user_id = ?1",

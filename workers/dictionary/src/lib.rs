@@ -17,7 +17,7 @@ mod terms;
 
 use mirubato_core::rate_limit::Scope;
 use mirubato_edge::auth::API_BINDING;
-use mirubato_edge::{Capability, Dependency, EdgeError, Router, Service, serve};
+use mirubato_edge::{Capability, Dependency, EdgeError, Router, Service, SessionCheck, serve};
 use worker::{Context, Env, Request, Response, ScheduleContext, ScheduledEvent, event};
 
 /// Every worker hosts the rate limiter's counters (crates/edge).
@@ -36,6 +36,7 @@ static SERVICE: Service = Service {
         },
     ],
     capabilities: &[Capability::Ai(AI)],
+    sessions: SessionCheck::AskApi,
 };
 
 /// Bindings of this worker.

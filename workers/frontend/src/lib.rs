@@ -5,7 +5,8 @@ use mirubato_core::ApiError;
 use mirubato_core::rate_limit::Scope;
 use mirubato_core::web::{AppOrigins, cache_control, has_file_extension, security_headers};
 use mirubato_edge::{
-    Dependency, EdgeError, RequestContext, Router, Service, json, rebuild_with_headers, serve,
+    Dependency, EdgeError, RequestContext, Router, Service, SessionCheck, json,
+    rebuild_with_headers, serve,
 };
 use serde_json::json;
 use worker::{Context, Env, Request, Response, event};
@@ -21,6 +22,7 @@ static SERVICE: Service = Service {
     version: env!("CARGO_PKG_VERSION"),
     dependencies: &[Dependency::Assets(ASSETS)],
     capabilities: &[],
+    sessions: SessionCheck::NoTokens,
 };
 
 fn routes() -> Router {

@@ -18,7 +18,7 @@ mod upkeep;
 
 use mirubato_core::rate_limit::Scope;
 use mirubato_edge::auth::API_BINDING;
-use mirubato_edge::{Capability, Dependency, Router, Service, serve};
+use mirubato_edge::{Capability, Dependency, Router, Service, SessionCheck, serve};
 use worker::{
     Context, Env, MessageBatch, Request, Response, ScheduleContext, ScheduledEvent, event,
 };
@@ -42,6 +42,7 @@ static SERVICE: Service = Service {
         Capability::Ai(store::AI_BINDING),
         Capability::Browser(store::BROWSER_BINDING),
     ],
+    sessions: SessionCheck::AskApi,
 };
 
 fn routes() -> Router {

@@ -5,15 +5,25 @@
 //! Every mutation frame gets exactly one reply to its sender — `SYNC_RESPONSE` once the api
 //! has stored it, `SYNC_CONFLICT` when something newer is stored, `ERROR` when it is invalid
 //! or could not be stored — and only a stored change is broadcast to the user's other sockets.
+//!
+//! The socket follows its token: a frame after the token's expiry is answered
+//! `TOKEN_EXPIRED` and the socket closed (4401), the alarm closes expired sockets on time, and
+//! the api's sessions-ended call closes the sockets of ended sessions. Every frame counts
+//! against the user's `sync` rate limit (a catch-up one unit per page); a refused frame is not
+//! applied, and a socket that keeps sending while refused is closed (1008).
 
-use std::time::Duration;
-
+use mirubato_core::ApiError;
+use mirubato_core::rate_limit::{Caller, Decision, Scope};
 use mirubato_core::sync::protocol::{
     Change, ClientFrame, Mutation, ServerFrame, broadcast_frame, catch_up_frames, decode,
     metronome_start, mutation_reply,
 };
-use mirubato_edge::INTERNAL_HOST;
-use serde::{Deserialize, Serialize};
+use mirubato_core::sync::socket::{
+    CLOSE_POLICY, CLOSE_UNAUTHORIZED, Peer, SUBPROTOCOL, SessionsEnded, next_alarm_ms,
+};
+use mirubato_edge::rate_limit::admit_caller;
+use mirubato_edge::{INTERNAL_HOST, error_response};
+use serde::Deserialize;
 use serde_json::{Value, json};
 use worker::{
     DurableObject, Env, Headers, Method, Request, RequestInit, Response, State, WebSocket,
@@ -24,19 +34,8 @@ use worker::{
 const MAX_SOCKETS: usize = 10;
 /// Pages of changes one catch-up sends before asking the device to continue.
 const MAX_CATCH_UP_PAGES: usize = 100;
-/// Close code for a refused or idle socket (application range).
-const CLOSE_POLICY: u16 = 1008;
+/// Close code for an idle socket (application range).
 const CLOSE_IDLE: u16 = 4000;
-
-/// Who a socket belongs to; kept in the socket's attachment so it survives hibernation.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Peer {
-    user_id: String,
-    device_id: String,
-    connected_at: i64,
-    last_seen: i64,
-}
 
 #[durable_object]
 pub struct SyncCoordinator {
@@ -64,6 +63,18 @@ fn log(event: &str, detail: Value) {
     );
 }
 
+fn log_error(event: &str, detail: Value) {
+    worker::console_log!(
+        "{}",
+        json!({"level": "error", "message": event, "detail": detail})
+    );
+}
+
+/// An instant (ms since the epoch) for `set_alarm`, which reads a bare number as an offset.
+fn epoch(at_ms: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_millis(at_ms).unwrap_or_default()
+}
+
 impl SyncCoordinator {
     fn setting(&self, name: &str, default: u64) -> u64 {
         self.env
@@ -77,18 +88,61 @@ impl SyncCoordinator {
         self.setting("SYNC_IDLE_SECS", 300) as i64 * 1000
     }
 
-    fn alarm_interval(&self) -> Duration {
-        Duration::from_secs(self.setting("SYNC_ALARM_SECS", 60))
+    fn alarm_interval_ms(&self) -> i64 {
+        self.setting("SYNC_ALARM_SECS", 60) as i64 * 1000
     }
 
-    async fn ensure_alarm(&self) {
+    /// Makes the alarm run by `at_ms` (ms since the epoch): an alarm set for later is
+    /// brought forward.
+    async fn alarm_by(&self, at_ms: i64) -> worker::Result<()> {
         let storage = self.state.storage();
-        if matches!(storage.get_alarm().await, Ok(None)) {
-            let _ = storage.set_alarm(self.alarm_interval()).await;
+        let scheduled = storage.get_alarm().await?;
+        if scheduled.is_none_or(|scheduled| scheduled > at_ms) {
+            storage.set_alarm(epoch(at_ms)).await?;
+        }
+        Ok(())
+    }
+
+    /// Counts `cost` units of the socket's user against the `sync` scope: the refusal, if
+    /// refused. A limiter that fails lets the frame through (logged): a user's writes are
+    /// never dropped for our fault.
+    async fn refused(&self, peer: &Peer, cost: u32) -> Option<Decision> {
+        let caller = Caller::User {
+            id: peer.user_id.clone(),
+        };
+        match admit_caller(&self.env, Scope::SYNC, &caller, cost).await {
+            Ok(decision) if !decision.allowed => Some(decision),
+            Ok(_) => None,
+            Err(err) => {
+                log_error(
+                    "sync rate limiter failed; frame admitted",
+                    json!({"error": err.to_string()}),
+                );
+                None
+            }
         }
     }
 
-    /// The socket upgrade, after the worker has checked the token.
+    /// Answers a refused frame with `RATE_LIMITED`, or closes a socket that keeps sending
+    /// while refused.
+    fn refuse(&self, ws: &WebSocket, peer: &mut Peer, decision: &Decision) {
+        let close = peer.refuse(now_ms(), decision.retry_after_secs);
+        let _ = ws.serialize_attachment(&*peer);
+        if close {
+            let _ = ws.close(
+                Some(CLOSE_POLICY),
+                Some("Too many frames while rate limited"),
+            );
+        } else {
+            send(
+                ws,
+                &ServerFrame::rate_limited(decision.retry_after_secs, &timestamp()),
+            );
+        }
+    }
+
+    /// The socket upgrade, after the worker has checked the token (and told its session and
+    /// expiry in headers it set itself).
     async fn accept_device(&self, req: Request) -> worker::Result<Response> {
         let url = req.url()?;
         let query = |name: &str| {
@@ -96,30 +150,29 @@ impl SyncCoordinator {
                 .find(|(key, _)| key == name)
                 .map(|(_, value)| value.into_owned())
         };
+        let header = |name: &str| req.headers().get(name).ok().flatten();
         let user_id = query("userId").unwrap_or_default();
         let device_id = query("deviceId")
             .filter(|id| mirubato_core::sync::rest::valid_client_token(id))
             .unwrap_or_else(|| format!("ws_{}", uuid::Uuid::new_v4().simple()));
-        let open = self.state.get_websockets().len();
+        if self.state.get_websockets().len() >= MAX_SOCKETS {
+            return error_response(&ApiError::TooManyConnections {
+                limit: MAX_SOCKETS,
+                retry_after_secs: (self.alarm_interval_ms() / 1000).max(1) as u64,
+            });
+        }
+        let now = now_ms();
+        let peer = Peer::new(
+            user_id,
+            device_id,
+            header(crate::SESSION_HEADER),
+            header(crate::EXPIRES_HEADER).and_then(|exp| exp.parse().ok()),
+            now,
+        );
 
         let pair = WebSocketPair::new()?;
         self.state.accept_web_socket(&pair.server);
-        if open >= MAX_SOCKETS {
-            pair.server.close(
-                Some(CLOSE_POLICY),
-                Some(format!(
-                    "Too many connections: at most {MAX_SOCKETS} devices per user"
-                )),
-            )?;
-            return Response::from_websocket(pair.client);
-        }
-        let now = now_ms();
-        pair.server.serialize_attachment(Peer {
-            user_id,
-            device_id,
-            connected_at: now,
-            last_seen: now,
-        })?;
+        pair.server.serialize_attachment(&peer)?;
         send(
             &pair.server,
             &ServerFrame::Welcome {
@@ -127,8 +180,44 @@ impl SyncCoordinator {
                 timestamp: timestamp(),
             },
         );
-        self.ensure_alarm().await;
-        Response::from_websocket(pair.client)
+        // The socket is accepted by now: a failed alarm is logged, not the upgrade's failure
+        // (the next upgrade or alarm sets it again).
+        if let Err(err) = self
+            .alarm_by(next_alarm_ms(now, self.alarm_interval_ms(), [&peer]))
+            .await
+        {
+            log_error("sync alarm not set", json!({"error": err.to_string()}));
+        }
+        let headers = Headers::new();
+        if header(crate::SUBPROTOCOL_HEADER).is_some() {
+            headers.set("Sec-WebSocket-Protocol", SUBPROTOCOL)?;
+        }
+        Ok(Response::from_websocket(pair.client)?.with_headers(headers))
+    }
+
+    /// The api ended some of the user's sessions (or all): their sockets are closed.
+    async fn end_sessions(&self, mut req: Request) -> worker::Result<Response> {
+        let body = req.bytes().await?;
+        let ended = match SessionsEnded::parse(&body) {
+            Ok(ended) => ended,
+            Err(err) => return error_response(&err),
+        };
+        let mut closed = 0;
+        for ws in self.state.get_websockets() {
+            let ends = ws
+                .deserialize_attachment::<Peer>()
+                .ok()
+                .flatten()
+                .is_some_and(|peer| peer.ended_by(&ended.ended));
+            if ends
+                && ws
+                    .close(Some(CLOSE_UNAUTHORIZED), Some("session ended"))
+                    .is_ok()
+            {
+                closed += 1;
+            }
+        }
+        Response::from_json(&json!({ "closed": closed }))
     }
 
     /// Changes stored through the api: every socket of the user hears of them.
@@ -170,9 +259,16 @@ impl SyncCoordinator {
         Ok((status, answer))
     }
 
-    async fn on_text(&self, ws: &WebSocket, peer: &Peer, text: &str) {
+    async fn on_text(&self, ws: &WebSocket, peer: &mut Peer, text: &str) {
         let stamp = timestamp();
-        let frame = match decode(text) {
+        let decoded = decode(text);
+        // A catch-up is charged per page as it goes; every other frame costs one unit.
+        let catch_up = matches!(decoded, Ok(ClientFrame::SyncRequest { .. }));
+        if !catch_up && let Some(decision) = self.refused(peer, 1).await {
+            self.refuse(ws, peer, &decision);
+            return;
+        }
+        let frame = match decoded {
             Ok(frame) => frame,
             Err(err) => {
                 let message = match &err {
@@ -186,7 +282,7 @@ impl SyncCoordinator {
             }
         };
         if let Some(mutation) = frame.mutation() {
-            self.mutate(ws, peer, mutation).await;
+            self.mutate(ws, &*peer, mutation).await;
             return;
         }
         match frame {
@@ -301,11 +397,30 @@ impl SyncCoordinator {
     }
 
     /// Streams every change after `since`, of every type, tombstones included, in pages; then
-    /// `SYNC_RESPONSE` with the new cursor.
-    async fn catch_up(&self, ws: &WebSocket, peer: &Peer, since: i64) {
+    /// `SYNC_RESPONSE` with the new cursor. Each page costs one unit of the rate limit, paid
+    /// before it is fetched: refused after some pages, the device gets the cursor reached and
+    /// then `RATE_LIMITED`.
+    async fn catch_up(&self, ws: &WebSocket, peer: &mut Peer, since: i64) {
         let mut cursor = since.max(0);
         let mut sent_any = false;
-        for _ in 0..MAX_CATCH_UP_PAGES {
+        for page in 0..MAX_CATCH_UP_PAGES {
+            if let Some(decision) = self.refused(peer, 1).await {
+                if page > 0 {
+                    send(
+                        ws,
+                        &ServerFrame::SyncResponse {
+                            message: "Sync paused by the rate limit; send SYNC_REQUEST again"
+                                .into(),
+                            last_seq: cursor,
+                            entity_id: None,
+                            clock_adjusted: false,
+                            timestamp: timestamp(),
+                        },
+                    );
+                }
+                self.refuse(ws, peer, &decision);
+                return;
+            }
             let body = json!({"userId": peer.user_id, "since": cursor});
             let answer = match self.call_api("/internal/sync/changes", &body).await {
                 Ok((200, answer)) => answer,
@@ -365,6 +480,7 @@ impl DurableObject for SyncCoordinator {
         match (req.method(), req.path().as_str()) {
             (Method::Get, "/sync/ws") => self.accept_device(req).await,
             (Method::Post, "/broadcast") => self.broadcast_from_api(req).await,
+            (Method::Post, "/sessions/ended") => self.end_sessions(req).await,
             _ => Response::error("Not found", 404),
         }
     }
@@ -378,19 +494,36 @@ impl DurableObject for SyncCoordinator {
             let _ = ws.close(Some(CLOSE_POLICY), Some("Unknown connection"));
             return Ok(());
         };
-        peer.last_seen = now_ms();
-        let _ = ws.serialize_attachment(&peer);
-        match message {
-            WebSocketIncomingMessage::String(text) => self.on_text(&ws, &peer, &text).await,
-            WebSocketIncomingMessage::Binary(_) => send(
+        let now = now_ms();
+        if peer.token_expired(now) {
+            send(
                 &ws,
                 &ServerFrame::error(
-                    "INVALID_EVENT",
-                    "Frames are JSON text; binary frames are not accepted",
+                    "TOKEN_EXPIRED",
+                    "The access token expired; reconnect with a fresh one",
                     None,
                     &timestamp(),
                 ),
-            ),
+            );
+            let _ = ws.close(Some(CLOSE_UNAUTHORIZED), Some("token expired"));
+            return Ok(());
+        }
+        peer.last_seen = now;
+        let _ = ws.serialize_attachment(&peer);
+        match message {
+            WebSocketIncomingMessage::String(text) => self.on_text(&ws, &mut peer, &text).await,
+            WebSocketIncomingMessage::Binary(_) => match self.refused(&peer, 1).await {
+                Some(decision) => self.refuse(&ws, &mut peer, &decision),
+                None => send(
+                    &ws,
+                    &ServerFrame::error(
+                        "INVALID_EVENT",
+                        "Frames are JSON text; binary frames are not accepted",
+                        None,
+                        &timestamp(),
+                    ),
+                ),
+            },
         }
         Ok(())
     }
@@ -415,31 +548,31 @@ impl DurableObject for SyncCoordinator {
         Ok(())
     }
 
-    /// Idle cleanup: sockets silent for the idle timeout are closed; the alarm runs again
-    /// while any socket remains.
+    /// Closes sockets whose token has expired (4401) and sockets silent for the idle timeout
+    /// (4000); runs again while any socket remains, by the next token expiry at the latest.
     async fn alarm(&self) -> worker::Result<Response> {
-        let cutoff = now_ms() - self.idle_timeout_ms();
-        let mut remaining = 0;
+        let now = now_ms();
+        let idle_timeout = self.idle_timeout_ms();
+        let mut remaining = Vec::new();
         for ws in self.state.get_websockets() {
-            let idle = ws
-                .deserialize_attachment::<Peer>()
-                .ok()
-                .flatten()
-                .is_none_or(|peer| peer.last_seen < cutoff);
-            if idle {
+            let Some(peer) = ws.deserialize_attachment::<Peer>().ok().flatten() else {
+                let _ = ws.close(Some(CLOSE_POLICY), Some("Unknown connection"));
+                continue;
+            };
+            if peer.token_expired(now) {
+                let _ = ws.close(Some(CLOSE_UNAUTHORIZED), Some("token expired"));
+            } else if peer.idle(now, idle_timeout) {
                 let _ = ws.close(
                     Some(CLOSE_IDLE),
                     Some("Idle timeout: no frame for too long"),
                 );
             } else {
-                remaining += 1;
+                remaining.push(peer);
             }
         }
-        if remaining > 0 {
-            self.state
-                .storage()
-                .set_alarm(self.alarm_interval())
-                .await?;
+        if !remaining.is_empty() {
+            let next = next_alarm_ms(now, self.alarm_interval_ms(), &remaining);
+            self.state.storage().set_alarm(epoch(next)).await?;
         }
         Response::ok("")
     }

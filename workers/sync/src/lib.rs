@@ -6,9 +6,10 @@ mod coordinator;
 
 use mirubato_core::ApiError;
 use mirubato_core::rate_limit::Scope;
-use mirubato_edge::auth::{API_BINDING, authenticate_token};
-use mirubato_edge::{Dependency, EdgeError, RequestContext, Router, Service, serve};
-use worker::{Context, Env, Method, Request, RequestInit, Response, event};
+use mirubato_core::sync::socket::{SUBPROTOCOL, SessionsEnded, parse_offer};
+use mirubato_edge::auth::{API_BINDING, authenticate_connection};
+use mirubato_edge::{Dependency, EdgeError, RequestContext, Router, Service, SessionCheck, serve};
+use worker::{Context, Env, Headers, Method, Request, RequestInit, Response, event};
 
 pub use coordinator::SyncCoordinator;
 /// Every worker hosts the rate limiter's counters (crates/edge).
@@ -22,15 +23,22 @@ static SERVICE: Service = Service {
         name: "api",
     }],
     capabilities: &[],
+    sessions: SessionCheck::AskApi,
 };
 
 const COORDINATOR: &str = "SYNC_COORDINATOR";
+/// What the worker tells the coordinator about a verified upgrade (headers it sets itself).
+pub(crate) const SESSION_HEADER: &str = "X-Mirubato-Session-Id";
+pub(crate) const EXPIRES_HEADER: &str = "X-Mirubato-Token-Expires-At";
+pub(crate) const SUBPROTOCOL_HEADER: &str = "X-Mirubato-Subprotocol";
+const FORWARDED: [&str; 3] = [SESSION_HEADER, EXPIRES_HEADER, SUBPROTOCOL_HEADER];
 
 fn routes() -> Router {
     Router::new()
         .limit(Scope::SYNC)
         .get("/sync/ws", connect)
         .post("/internal/broadcast", broadcast)
+        .post("/internal/sessions/ended", sessions_ended)
 }
 
 /// The user's coordinator: one Durable Object per user.
@@ -42,13 +50,17 @@ fn coordinator(ctx: &RequestContext, user_id: &str) -> Result<worker::Stub, Edge
         .get_stub()?)
 }
 
-/// `GET /sync/ws?userId=…&token=…[&deviceId=…]`: checks the access token, then hands the
-/// upgrade to the user's coordinator.
+/// `GET /sync/ws?userId=…&token=…[&deviceId=…]`, or the token offered as
+/// `Sec-WebSocket-Protocol: mirubato-sync, bearer.<token>`: checks the access token, then
+/// hands the upgrade to the user's coordinator with what it needs to follow the token (its
+/// session and expiry) in headers set here, never the client's.
 async fn connect(ctx: RequestContext) -> Result<Response, EdgeError> {
-    let (Some(user_id), Some(token)) = (ctx.query("userId"), ctx.query("token")) else {
+    let offer = parse_offer(ctx.header("Sec-WebSocket-Protocol").as_deref())?;
+    let token = offer.token.clone().or_else(|| ctx.query("token"));
+    let (Some(user_id), Some(token)) = (ctx.query("userId"), token) else {
         return Err(ApiError::validation("Missing userId or token").into());
     };
-    let claims = authenticate_token(&ctx, &token).await?;
+    let claims = authenticate_connection(&ctx, &token).await?;
     if claims.sub != user_id {
         return Err(ApiError::Forbidden("User ID mismatch".into()).into());
     }
@@ -58,8 +70,34 @@ async fn connect(ctx: RequestContext) -> Result<Response, EdgeError> {
             ApiError::validation("Expected a WebSocket upgrade (Upgrade: websocket)").into(),
         );
     }
+    let headers = Headers::new();
+    for (name, value) in ctx.req.headers().entries() {
+        // Our own headers come only from here; the offer held the token.
+        let ours = FORWARDED.iter().any(|own| own.eq_ignore_ascii_case(&name));
+        if !ours && !name.eq_ignore_ascii_case("Sec-WebSocket-Protocol") {
+            headers.append(&name, &value)?;
+        }
+    }
+    if let Some(session_id) = &claims.sid {
+        headers.set(SESSION_HEADER, session_id)?;
+    }
+    headers.set(EXPIRES_HEADER, &claims.exp.to_string())?;
+    if offer.subprotocol {
+        headers.set(SUBPROTOCOL_HEADER, SUBPROTOCOL)?;
+    }
+    // The coordinator's URL keeps the query without the token.
+    let mut url = ctx.req.url()?;
+    let kept: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(name, _)| name != "token")
+        .map(|(name, value)| (name.into_owned(), value.into_owned()))
+        .collect();
+    url.query_pairs_mut().clear().extend_pairs(kept);
+    let mut init = RequestInit::new();
+    init.with_method(Method::Get).with_headers(headers);
+    let request = Request::new_with_init(url.as_str(), &init)?;
     Ok(coordinator(&ctx, &user_id)?
-        .fetch_with_request(ctx.req.clone()?)
+        .fetch_with_request(request)
         .await?)
 }
 
@@ -81,6 +119,25 @@ async fn broadcast(mut ctx: RequestContext) -> Result<Response, EdgeError> {
     init.with_method(Method::Post).with_body(Some(body.into()));
     let request = Request::new_with_init("https://coordinator/broadcast", &init)?;
     Ok(coordinator(&ctx, &user_id)?
+        .fetch_with_request(request)
+        .await?)
+}
+
+/// `POST /internal/sessions/ended {userId, sessionIds}` or `{userId, all: true}` (service
+/// binding only): the api ended those sessions (or all of the user's); the user's
+/// coordinator closes their sockets with 4401 and answers `{"closed": n}`.
+async fn sessions_ended(mut ctx: RequestContext) -> Result<Response, EdgeError> {
+    ctx.require_internal()?;
+    let body = ctx
+        .req
+        .text()
+        .await
+        .map_err(|_| ApiError::validation("Request body could not be read"))?;
+    let ended = SessionsEnded::parse(body.as_bytes())?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post).with_body(Some(body.into()));
+    let request = Request::new_with_init("https://coordinator/sessions/ended", &init)?;
+    Ok(coordinator(&ctx, &ended.user_id)?
         .fetch_with_request(request)
         .await?)
 }

@@ -6,6 +6,7 @@ pub mod entities;
 pub mod merge;
 pub mod protocol;
 pub mod rest;
+pub mod socket;
 
 use sha2::{Digest, Sha256};
 

@@ -242,6 +242,10 @@ pub enum ServerFrame {
         #[serde(skip_serializing_if = "Option::is_none")]
         #[cfg_attr(feature = "ts", ts(optional))]
         entity_id: Option<String>,
+        /// With `RATE_LIMITED`: seconds until frames are accepted again.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "ts", ts(optional))]
+        retry_after: Option<u64>,
         timestamp: String,
     },
     BulkSync {
@@ -322,6 +326,20 @@ impl ServerFrame {
             error: message.clone(),
             message,
             entity_id,
+            retry_after: None,
+            timestamp: timestamp.into(),
+        }
+    }
+
+    /// The reply to a frame over the user's sync rate limit: it was not applied.
+    pub fn rate_limited(retry_after_secs: u64, timestamp: &str) -> Self {
+        let message = format!("Too many sync frames; send again in {retry_after_secs} s");
+        Self::Error {
+            code: "RATE_LIMITED".into(),
+            error: message.clone(),
+            message,
+            entity_id: None,
+            retry_after: Some(retry_after_secs),
             timestamp: timestamp.into(),
         }
     }

@@ -51,3 +51,116 @@ describe('ApiClient.forService', () => {
     expect(new Headers(sent?.headers).get('content-type')).toBeNull()
   })
 })
+
+describe('ApiClient.renew', () => {
+  it('runs one refresh for concurrent 401s, stores the new pair, and retries each call with it', async () => {
+    const store = memoryStore({ accessToken: 'old', refreshToken: 'r1' })
+    const refreshes: unknown[] = []
+    let release: () => void = () => {}
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    const fetchImpl = async (url: string, init?: RequestInit) => {
+      if (url.endsWith('/api/auth/refresh')) {
+        refreshes.push(JSON.parse(String(init?.body)))
+        await gate
+        return Response.json({ success: true, accessToken: 'new', refreshToken: 'r2', expiresIn: 900 })
+      }
+      const auth = new Headers(init?.headers).get('authorization')
+      return auth === 'Bearer new' ? Response.json({ path: url }) : Response.json({}, { status: 401 })
+    }
+    const api = new ApiClient('https://api.test', store, fetchImpl)
+    const scores = api.forService('https://scores.test')
+    const calls = Promise.all([api.request('/a'), api.request('/b'), scores.request('/c'), api.renew()])
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    release()
+    const [a, b, c, renewed] = await calls
+    expect(refreshes).toEqual([{ refreshToken: 'r1' }])
+    expect([a, b, c, renewed]).toEqual([
+      { path: 'https://api.test/a' },
+      { path: 'https://api.test/b' },
+      { path: 'https://scores.test/c' },
+      'renewed',
+    ])
+    expect(store.tokens()).toEqual({ accessToken: 'new', refreshToken: 'r2' })
+    // The next renewal presents the rotated token, never the spent one.
+    await api.renew()
+    expect(refreshes).toEqual([{ refreshToken: 'r1' }, { refreshToken: 'r2' }])
+  })
+
+  it('does not refresh again for a 401 to a call sent before another refresh finished', async () => {
+    const store = memoryStore({ accessToken: 'old', refreshToken: 'r1' })
+    let refreshes = 0
+    const api = new ApiClient('https://api.test', store, async (url, init) => {
+      if (url.endsWith('/api/auth/refresh')) {
+        refreshes += 1
+        return Response.json({ accessToken: 'new', refreshToken: 'r2' })
+      }
+      const auth = new Headers(init?.headers).get('authorization')
+      if (auth === 'Bearer old') {
+        // Meanwhile someone else renewed the pair.
+        store.setTokens({ accessToken: 'new', refreshToken: 'r2' })
+        return Response.json({}, { status: 401 })
+      }
+      return Response.json({ ok: true })
+    })
+    expect(await api.request('/x')).toEqual({ ok: true })
+    expect(refreshes).toBe(0)
+  })
+
+  it('ends the session when the refresh is refused, and keeps it when the refresh could not be tried', async () => {
+    const refused = memoryStore({ accessToken: 'a', refreshToken: 'spent' })
+    const api = new ApiClient('https://api.test', refused, async (url) =>
+      url.endsWith('/api/auth/refresh')
+        ? Response.json({ success: false, error: 'Invalid refresh token', code: 'UNAUTHORIZED' }, { status: 401 })
+        : Response.json({ success: false, error: 'Unauthorized', code: 'UNAUTHORIZED' }, { status: 401 }),
+    )
+    await expect(api.request('/api/user/me')).rejects.toMatchObject({ status: 401 })
+    expect(refused.expired).toBe(true)
+    expect(refused.tokens()).toBeNull()
+
+    const offline = memoryStore({ accessToken: 'a', refreshToken: 'r' })
+    const unreachable = new ApiClient('https://api.test', offline, async (url) => {
+      if (url.endsWith('/api/auth/refresh')) throw new TypeError('Failed to fetch')
+      return Response.json({}, { status: 401 })
+    })
+    expect(await unreachable.renew()).toBe('failed')
+    await expect(unreachable.request('/api/user/me')).rejects.toMatchObject({ status: 401 })
+    expect(offline.expired).toBe(false)
+    expect(offline.tokens()).toEqual({ accessToken: 'a', refreshToken: 'r' })
+  })
+
+  it('does not apply an answer to a session that was replaced while the refresh ran', async () => {
+    const store = memoryStore({ accessToken: 'a1', refreshToken: 'r1' })
+    const api = new ApiClient('https://api.test', store, async () => {
+      store.setTokens({ accessToken: 'b1', refreshToken: 'other' })
+      return Response.json({ accessToken: 'a2', refreshToken: 'r2' })
+    })
+    await api.renew()
+    expect(store.tokens()).toEqual({ accessToken: 'b1', refreshToken: 'other' })
+  })
+})
+
+describe('ApiClient.logout', () => {
+  it('sends the bearer and the refresh token held, renewing an expired access token first', async () => {
+    const store = memoryStore({ accessToken: 'old', refreshToken: 'r1' })
+    const calls: string[] = []
+    const api = new ApiClient('https://api.test', store, async (url, init) => {
+      const auth = new Headers(init?.headers).get('authorization') ?? '-'
+      calls.push(`${url.replace('https://api.test', '')} ${auth} ${String(init?.body)}`)
+      if (url.endsWith('/api/auth/refresh')) return Response.json({ accessToken: 'new', refreshToken: 'r2' })
+      return auth === 'Bearer new' ? Response.json({ success: true }) : Response.json({}, { status: 401 })
+    })
+    await api.logout()
+    expect(calls).toEqual([
+      '/api/auth/logout Bearer old {"refreshToken":"r1"}',
+      '/api/auth/refresh - {"refreshToken":"r1"}',
+      '/api/auth/logout Bearer new {"refreshToken":"r2"}',
+    ])
+  })
+
+  it('reports a failed logout', async () => {
+    const api = new ApiClient('https://api.test', memoryStore({ accessToken: 'a', refreshToken: 'r' }), async () =>
+      Response.json({ success: false, error: 'down', code: 'SERVICE_UNAVAILABLE' }, { status: 503 }),
+    )
+    await expect(api.logout()).rejects.toMatchObject({ status: 503, code: 'SERVICE_UNAVAILABLE' })
+  })
+})

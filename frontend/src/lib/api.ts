@@ -37,12 +37,16 @@ export interface RequestOptions {
   auth?: boolean
 }
 
+/** How a refresh went: a new pair is stored, the session is over (401), or it could not be tried. */
+export type RenewResult = 'renewed' | 'ended' | 'failed'
+
 /**
  * JSON calls to the api worker. Sends the bearer token; on a 401 it refreshes once
- * (rotation: the new pair replaces the old) and retries, and ends the session when that fails.
+ * (rotation: the new pair replaces the old) and retries, and ends the session when the
+ * refresh itself is refused.
  */
 export class ApiClient {
-  private refreshing: Promise<boolean> | null = null
+  private refreshing: Promise<RenewResult> | null = null
   /** Whose `/api/auth/refresh` renews the session: this client, or the api client it was made from. */
   private sessionAuthority: ApiClient = this
 
@@ -70,11 +74,30 @@ export class ApiClient {
     return response.blob()
   }
 
+  /**
+   * End the session on the server (`POST /api/auth/logout`, with the refresh token held). An
+   * expired access token is renewed first, and the retry carries the new refresh token: an
+   * already rotated one must never be sent again.
+   */
+  async logout(): Promise<void> {
+    if (!this.store.tokens()) return
+    const send = () => {
+      const refreshToken = this.store.tokens()?.refreshToken
+      return this.send('/api/auth/logout', { method: 'POST', body: refreshToken ? { refreshToken } : {} })
+    }
+    let response = await send()
+    if (response.status === 401 && (await this.sessionAuthority.renew()) === 'renewed') response = await send()
+    if (!response.ok) await this.parse<never>(response)
+  }
+
   private async authorized(path: string, options: RequestOptions): Promise<Response> {
+    const sentWith = this.store.tokens()?.accessToken
     const response = await this.send(path, options)
-    if (response.status === 401 && options.auth !== false && this.store.tokens()) {
-      if (await this.sessionAuthority.refresh()) return this.send(path, options)
-      this.store.expire()
+    if (response.status === 401 && options.auth !== false && sentWith) {
+      // Another call renewed the pair while this one was out: just send it again.
+      const now = this.store.tokens()?.accessToken
+      if (now && now !== sentWith) return this.send(path, options)
+      if ((await this.sessionAuthority.renew()) === 'renewed') return this.send(path, options)
     }
     return response
   }
@@ -109,23 +132,44 @@ export class ApiClient {
     return json as T
   }
 
-  /** One refresh at a time: concurrent 401s share it. */
-  private refresh(): Promise<boolean> {
-    this.refreshing ??= (async () => {
+  /**
+   * Renew the pair with the refresh token. Single-flight: every caller (401s of any client made
+   * with `forService`, the sync socket) shares one refresh, because presenting a refresh token
+   * that was already rotated revokes the whole session. A refused refresh (401) ends the
+   * session: the store forgets the tokens. A network failure or another status leaves the
+   * session as it is, for a later try.
+   */
+  renew(): Promise<RenewResult> {
+    if (this.sessionAuthority !== this) return this.sessionAuthority.renew()
+    this.refreshing ??= (async (): Promise<RenewResult> => {
       const tokens = this.store.tokens()
-      if (!tokens) return false
+      if (!tokens) return 'ended'
+      // The answer only applies to the session it was asked for (not one signed in meanwhile).
+      const stillCurrent = () => this.store.tokens()?.refreshToken === tokens.refreshToken
+      let response: Response
       try {
-        const response = await this.send('/api/auth/refresh', {
+        response = await this.send('/api/auth/refresh', {
           method: 'POST',
           body: { refreshToken: tokens.refreshToken },
           auth: false,
         })
-        if (!response.ok) return false
-        const next = (await response.json()) as Tokens
-        this.store.setTokens({ accessToken: next.accessToken, refreshToken: next.refreshToken })
-        return true
       } catch {
-        return false
+        return 'failed'
+      }
+      if (response.status === 401) {
+        if (!stillCurrent()) return this.store.tokens() ? 'renewed' : 'ended'
+        this.store.expire()
+        return 'ended'
+      }
+      if (!response.ok) return 'failed'
+      try {
+        const next = (await response.json()) as Partial<Tokens>
+        if (typeof next.accessToken !== 'string' || typeof next.refreshToken !== 'string') return 'failed'
+        if (!stillCurrent()) return this.store.tokens() ? 'renewed' : 'ended'
+        this.store.setTokens({ accessToken: next.accessToken, refreshToken: next.refreshToken })
+        return 'renewed'
+      } catch {
+        return 'failed'
       }
     })().finally(() => {
       this.refreshing = null

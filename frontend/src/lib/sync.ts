@@ -30,7 +30,7 @@ export interface SyncOptions {
   userId: string
   accessToken: () => string | null
   /** Swappable for tests. */
-  createSocket?: (url: string) => WebSocket
+  createSocket?: (url: string, protocols: string[]) => WebSocket
 }
 
 /** Types whose writes can travel as socket mutation frames; the rest go through REST push. */
@@ -38,6 +38,92 @@ const SOCKET_TYPES: ReadonlySet<EntityType> = new Set(['logbook_entry', 'reperto
 const PUSH_BATCH = 500
 const RETRY_MS = 5000
 const KEEPALIVE_MS = 30_000
+
+/** The subprotocol the sync worker answers with; the token travels as a second one. */
+export const SYNC_PROTOCOL = 'mirubato-sync'
+/** The close code of a socket whose session was revoked or whose token expired. */
+export const SESSION_CLOSE = 4401
+/** Renew the access token when it has less than this left (clock skew included). */
+const EXPIRY_MARGIN_MS = 30_000
+
+/**
+ * Where and how to open the sync socket. The access token goes in `Sec-WebSocket-Protocol`
+ * (`bearer.<token>`, next to `mirubato-sync`), never in the URL, where proxies and logs keep it.
+ */
+export function socketRequest(syncUrl: string, userId: string, deviceId: string, accessToken: string): { url: string; protocols: string[] } {
+  const url = new URL(syncUrl)
+  url.searchParams.delete('token')
+  url.searchParams.set('userId', userId)
+  if (deviceId) url.searchParams.set('deviceId', deviceId)
+  return { url: url.toString(), protocols: [SYNC_PROTOCOL, `bearer.${accessToken}`] }
+}
+
+/** When a JWT access token expires (ms since the epoch), or `null` when it does not say. */
+export function tokenExpiry(token: string): number | null {
+  try {
+    const payload = token.split('.')[1]
+    if (!payload) return null
+    const json = atob(payload.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(payload.length / 4) * 4, '='))
+    const exp = (JSON.parse(json) as { exp?: unknown }).exp
+    return typeof exp === 'number' && Number.isFinite(exp) ? exp * 1000 : null
+  } catch {
+    return null
+  }
+}
+
+/** Whether a token has run out (or nearly): renew it before opening a socket with it. */
+export function tokenExpired(token: string, nowMs: number): boolean {
+  const expiry = tokenExpiry(token)
+  return expiry !== null && expiry - EXPIRY_MARGIN_MS <= nowMs
+}
+
+/** What a server `ERROR` frame asks of the client. */
+export type ErrorAction =
+  /** The token ran out: renew it when the socket closes, then reconnect. */
+  | { kind: 'renew' }
+  /** Too many frames: the frame was not applied; send nothing for `ms`, then send it again. */
+  | { kind: 'wait'; ms: number; entityId: string | null }
+  /** The write is invalid and will never be accepted: drop it from the outbox. */
+  | { kind: 'drop'; entityId: string }
+  /** The write failed for now (unavailable): send it again later. */
+  | { kind: 'retry'; entityId: string }
+  | { kind: 'none' }
+
+const MAX_RATE_WAIT_MS = 10 * 60_000
+
+export function errorAction(frame: Extract<ServerFrame, { type: 'ERROR' }>): ErrorAction {
+  const entityId = typeof frame.entityId === 'string' ? frame.entityId : null
+  switch (frame.code) {
+    case 'TOKEN_EXPIRED':
+      return { kind: 'renew' }
+    case 'RATE_LIMITED': {
+      // `retryAfter` (seconds) is not in the generated frame type: read it defensively.
+      const seconds = Number((frame as { retryAfter?: unknown }).retryAfter)
+      const ms = Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds * 1000, MAX_RATE_WAIT_MS) : 1000
+      return { kind: 'wait', ms, entityId }
+    }
+    case 'INVALID_DATA':
+      return entityId ? { kind: 'drop', entityId } : { kind: 'none' }
+    default:
+      return entityId ? { kind: 'retry', entityId } : { kind: 'none' }
+  }
+}
+
+/** What to do when the socket closed. */
+export type CloseAction = { kind: 'renew'; delayMs: number } | { kind: 'reconnect'; delayMs: number }
+
+/**
+ * After a close: a revoked session or an expired token (code 4401, or a `TOKEN_EXPIRED` frame
+ * just before) renews the token once and reconnects at once; if the new token is refused again
+ * before the socket got going, the next renewal waits for the backoff. Too many sockets (1008)
+ * waits a minute, for another device to leave. Anything else reconnects after the backoff.
+ */
+export function closeAction(close: { code: number; tokenExpired: boolean; renewedSinceWelcome: boolean; backoffMs: number }): CloseAction {
+  if (close.code === SESSION_CLOSE || close.tokenExpired) {
+    return { kind: 'renew', delayMs: close.renewedSinceWelcome ? close.backoffMs : 0 }
+  }
+  return { kind: 'reconnect', delayMs: close.code === 1008 ? 60_000 : close.backoffMs }
+}
 
 /** The mutation frame for a queued write (`null`: not a socket type). */
 export function mutationFrame(item: OutboxItem): ClientFrame | null {
@@ -110,6 +196,13 @@ export class SyncEngine {
   private frameListeners = new Set<(frame: ServerFrame) => void>()
   private currentState: SyncState = 'syncing'
   private deviceId = ''
+  /** The server said the token expired: renew when the socket closes. */
+  private tokenExpiredFrame = false
+  /** A renewal happened and no socket has been welcomed since (a second 4401 waits). */
+  private renewedSinceWelcome = false
+  /** Rate limited: no mutation frames before this time (ms). */
+  private quietUntil = 0
+  private quietTimer: ReturnType<typeof setTimeout> | null = null
 
   constructor(private readonly options: SyncOptions) {}
 
@@ -136,7 +229,7 @@ export class SyncEngine {
     this.stopped = true
     window.removeEventListener('online', this.onOnline)
     window.removeEventListener('offline', this.onOffline)
-    for (const timer of [this.reconnectTimer, this.retryTimer]) if (timer) clearTimeout(timer)
+    for (const timer of [this.reconnectTimer, this.retryTimer, this.quietTimer]) if (timer) clearTimeout(timer)
     if (this.keepalive) clearInterval(this.keepalive)
     this.socket?.close(1000, 'signed out')
     this.socket = null
@@ -224,7 +317,9 @@ export class SyncEngine {
     }
     this.setState('syncing')
     const overSocket = this.socketOpen ? pending.filter((item) => SOCKET_TYPES.has(item.type)) : []
-    for (const item of overSocket) {
+    // Rate limited: the socket's writes stay in the outbox until the wait is over.
+    const quiet = Date.now() < this.quietUntil
+    for (const item of quiet ? [] : overSocket) {
       if (this.inFlight.get(item.id) === item.seq) continue
       const frame = mutationFrame(item)
       if (frame && this.send(frame)) this.inFlight.set(item.id, item.seq!)
@@ -286,29 +381,77 @@ export class SyncEngine {
   }
 
   private connect() {
-    const token = this.options.accessToken()
+    void this.open()
+  }
+
+  private async open() {
+    let token = this.options.accessToken()
     if (this.stopped || !token || this.socket || !navigator.onLine) return
-    const url = new URL(this.options.syncUrl)
-    url.searchParams.set('userId', this.options.userId)
-    url.searchParams.set('token', token)
-    url.searchParams.set('deviceId', this.deviceId)
-    const socket = (this.options.createSocket ?? ((u) => new WebSocket(u)))(url.toString())
+    if (tokenExpired(token, Date.now())) {
+      // A socket with a spent token is refused at the upgrade, which the browser cannot tell
+      // from a network failure: renew first.
+      const renewed = await this.options.api.renew()
+      token = this.options.accessToken()
+      if (renewed === 'ended' || !token) return
+      if (renewed === 'failed') {
+        this.scheduleReconnect(this.nextBackoff())
+        return
+      }
+      if (this.stopped || this.socket) return
+    }
+    const { url, protocols } = socketRequest(this.options.syncUrl, this.options.userId, this.deviceId, token)
+    const socket = (this.options.createSocket ?? ((u, p) => new WebSocket(u, p)))(url, protocols)
     this.socket = socket
     socket.onmessage = (event) => void this.onMessage(String(event.data))
     socket.onclose = (event) => {
+      if (this.socket !== socket) return
       this.socket = null
       this.setSocketOpen(false)
       this.inFlight.clear()
       if (this.keepalive) clearInterval(this.keepalive)
       if (this.stopped) return
-      // Too many sockets: a slot frees only when another device leaves.
-      const wait = event.code === 1008 ? 60_000 : this.backoffMs
-      this.backoffMs = Math.min(this.backoffMs * 2, 30_000)
-      this.reconnectTimer = setTimeout(() => {
-        this.reconnectTimer = null
-        this.connect()
-      }, wait + Math.random() * 500)
+      const action = closeAction({
+        code: event.code,
+        tokenExpired: this.tokenExpiredFrame,
+        renewedSinceWelcome: this.renewedSinceWelcome,
+        backoffMs: this.backoffMs,
+      })
+      this.tokenExpiredFrame = false
+      if (action.kind === 'renew') void this.renewAndReconnect(action.delayMs)
+      else this.scheduleReconnect(action.delayMs + Math.random() * 500)
+      this.nextBackoff()
     }
+  }
+
+  /** The backoff to use now; the next one doubles (up to 30 s). */
+  private nextBackoff(): number {
+    const wait = this.backoffMs
+    this.backoffMs = Math.min(this.backoffMs * 2, 30_000)
+    return wait
+  }
+
+  private scheduleReconnect(delayMs: number) {
+    if (this.stopped || this.reconnectTimer) return
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null
+      this.connect()
+    }, delayMs)
+  }
+
+  /**
+   * The session's socket was closed for its token: renew it (shared with any REST 401 at the
+   * same moment) and reconnect with the new one. A refused renewal ends the session: the api
+   * client forgets the tokens and the app stops this engine.
+   */
+  private async renewAndReconnect(delayMs: number) {
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs))
+    if (this.stopped) return
+    const renewed = await this.options.api.renew()
+    if (this.stopped || renewed === 'ended') return
+    if (renewed === 'renewed') {
+      this.renewedSinceWelcome = true
+      this.connect()
+    } else this.scheduleReconnect(this.nextBackoff())
   }
 
   private async onMessage(text: string) {
@@ -324,6 +467,7 @@ export class SyncEngine {
       case 'WELCOME':
         this.setSocketOpen(true)
         this.backoffMs = 1000
+        this.renewedSinceWelcome = false
         this.keepalive = setInterval(() => this.send({ type: 'PING', timestamp: Date.now() }), KEEPALIVE_MS)
         this.send({ type: 'SYNC_REQUEST', lastSeq: await store.cursor() })
         void this.drain()
@@ -344,22 +488,48 @@ export class SyncEngine {
         void this.drain()
         break
       }
-      case 'ERROR':
-        if (typeof frame.entityId === 'string') {
-          // Invalid data will never be accepted: drop it. Unavailable: send again later.
-          if (frame.code === 'INVALID_DATA') await this.settle(frame.entityId)
-          else {
-            this.inFlight.delete(frame.entityId)
+      case 'ERROR': {
+        const action = errorAction(frame)
+        switch (action.kind) {
+          case 'renew':
+            // The server closes the socket next (closing it here too, in case it does not);
+            // the renewal runs on that close.
+            this.tokenExpiredFrame = true
+            this.socket?.close(1000, 'token expired')
+            break
+          case 'wait':
+            // Not applied: the write stays in the outbox and is sent again after the wait.
+            // Without an entity id, any write awaiting its reply may be the one refused.
+            if (action.entityId) this.inFlight.delete(action.entityId)
+            else this.inFlight.clear()
+            this.quietFor(action.ms)
+            break
+          case 'drop':
+            await this.settle(action.entityId)
+            break
+          case 'retry':
+            this.inFlight.delete(action.entityId)
             this.scheduleRetry()
-          }
+            break
         }
         break
+      }
       default: {
         const documents = documentsOfFrame(frame)
         if (documents.length > 0) await store.applyRemote(documents)
         for (const listener of this.frameListeners) listener(frame)
       }
     }
+  }
+
+  /** Rate limited: hold the socket's writes for `ms`, then drain again. */
+  private quietFor(ms: number) {
+    this.quietUntil = Math.max(this.quietUntil, Date.now() + ms)
+    if (this.quietTimer) clearTimeout(this.quietTimer)
+    this.quietTimer = setTimeout(() => {
+      this.quietTimer = null
+      if (!this.stopped) void this.drain()
+    }, this.quietUntil - Date.now())
   }
 
   /** A socket mutation got its final reply: drop exactly the write that was sent. */

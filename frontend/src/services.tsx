@@ -6,6 +6,7 @@ import { en } from './i18n/en'
 import type { Theme } from './generated/Theme'
 import { ApiClient } from './lib/api'
 import type { Doc, EntityType } from './lib/documents'
+import { endAllSessions } from './lib/devices'
 import { RecordingUploader } from './lib/recordings'
 import { SessionStore, type Session } from './lib/session'
 import { LocalStore } from './lib/store'
@@ -21,6 +22,8 @@ export interface LocalPreferences {
 }
 
 const PREFS_KEY = 'mirubato.preferences'
+/** How long sign-out waits for the server before clearing the tokens anyway. */
+const LOGOUT_WAIT_MS = 5000
 
 function readPreferences(): LocalPreferences {
   try {
@@ -47,8 +50,14 @@ export interface Services {
   uploader: RecordingUploader | null
   /** Start a session (after sign-in): local-only data is then pushed into the account. */
   signIn: (session: Session) => void
-  /** End the session and forget the account's data on this device. */
-  signOut: () => Promise<void>
+  /**
+   * End the session and forget the account's data on this device. The tokens are cleared here
+   * even when the server cannot be told. With `everywhere`, every session of the account ends
+   * (`POST /api/auth/logout-all`); with `deleteAccount` the account is deleted
+   * (`DELETE /api/user/me`, which ends every session too). If the server refuses either,
+   * nothing changes and it throws.
+   */
+  signOut: (options?: { everywhere?: boolean; deleteAccount?: boolean }) => Promise<void>
   preferences: LocalPreferences
   setPreferences: (next: Partial<LocalPreferences>) => void
 }
@@ -74,6 +83,8 @@ export function ServicesProvider({ children }: { children: ReactNode }) {
   )
   const [engine, setEngine] = useState<SyncEngine | null>(null)
   const [uploader, setUploader] = useState<RecordingUploader | null>(null)
+  /** Bumped to start a new engine after one was stopped for a sign-out that did not happen. */
+  const [engineRun, setEngineRun] = useState(0)
   const userId = session?.user.id ?? null
 
   useEffect(() => {
@@ -100,7 +111,7 @@ export function ServicesProvider({ children }: { children: ReactNode }) {
       setEngine(null)
       setUploader(null)
     }
-  }, [userId, base, config.syncUrl])
+  }, [userId, base, config.syncUrl, engineRun])
 
   const [preferences, setPrefsState] = useState(readPreferences)
 
@@ -145,11 +156,30 @@ export function ServicesProvider({ children }: { children: ReactNode }) {
       engine,
       uploader,
       signIn: (next) => base.sessions.set(next),
-      signOut: async () => {
-        try {
-          await base.api.request('/api/auth/logout', { method: 'POST', body: {} })
-        } catch {
-          // Signing out works offline too; the token simply expires.
+      signOut: async ({ everywhere = false, deleteAccount = false } = {}) => {
+        // First stop the engine: its socket would hear of the revocation and try to renew.
+        engine?.stop()
+        if (everywhere || deleteAccount) {
+          try {
+            if (deleteAccount) await base.api.request('/api/user/me', { method: 'DELETE' })
+            else await endAllSessions(base.api)
+          } catch (err) {
+            // Refused or unreachable: still signed in, so sync goes on. (A session the server
+            // had already ended is signed out below like any other.)
+            if (base.sessions.session()) {
+              setEngineRun((run) => run + 1)
+              throw err
+            }
+          }
+        } else {
+          try {
+            await Promise.race([
+              base.api.logout(),
+              new Promise<void>((resolve) => setTimeout(resolve, LOGOUT_WAIT_MS)),
+            ])
+          } catch {
+            // Offline or refused: the tokens are forgotten here all the same.
+          }
         }
         base.sessions.set(null)
         await base.store.clear()

@@ -21,6 +21,7 @@ export interface KeyValueStorage {
 export class SessionStore implements TokenStore {
   private listeners = new Set<() => void>()
   private current: Session | null
+  private ended = false
 
   constructor(private readonly storage: KeyValueStorage) {
     this.current = SessionStore.read(storage)
@@ -47,15 +48,32 @@ export class SessionStore implements TokenStore {
     if (this.current) this.set({ ...this.current, ...tokens })
   }
 
+  /** Sign in (a session) or out (`null`). */
   set(session: Session | null): void {
+    this.ended = false
+    this.write(session)
+  }
+
+  /**
+   * The server ended the session (its refresh was refused: signed out from another device,
+   * or expired). The tokens go; the device's data stays, as when a session simply runs out.
+   */
+  expire(): void {
+    if (!this.current) return
+    this.ended = true
+    this.write(null)
+  }
+
+  /** Whether the last session ended on the server's word rather than by signing out here. */
+  get endedByServer(): boolean {
+    return this.ended
+  }
+
+  private write(session: Session | null) {
     this.current = session
     if (session) this.storage.setItem(STORAGE_KEY, JSON.stringify(session))
     else this.storage.removeItem(STORAGE_KEY)
     for (const listener of this.listeners) listener()
-  }
-
-  expire(): void {
-    this.set(null)
   }
 
   subscribe(listener: () => void): () => void {

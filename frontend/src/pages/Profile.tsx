@@ -1,6 +1,7 @@
 import { useRef, useState, type FormEvent } from 'react'
 import { Link } from 'react-router'
 import { Page } from '../components/Page'
+import { SessionList } from '../components/SessionList'
 import { errorMessage } from '../config'
 import type { User } from '../generated/User'
 import type { UserPreferences } from '../generated/UserPreferences'
@@ -70,10 +71,12 @@ export default function Profile() {
 
   async function deleteAccount() {
     if (!confirm(t('profile.deleteConfirm'))) return
-    await api.request('/api/user/me', { method: 'DELETE' })
-    services.sessions.set(null)
-    await store.clear()
-    setMessage(t('profile.deleted'))
+    try {
+      await signOut({ deleteAccount: true })
+      setMessage(t('profile.deleted'))
+    } catch (err) {
+      setMessage(t('profile.deleteFailed', { reason: errorMessage(err) }))
+    }
   }
 
   return (
@@ -116,6 +119,11 @@ export default function Profile() {
           </div>
         ) : (
           <p className="mt-2">
+            {services.sessions.endedByServer && (
+              <span role="status" className="mb-2 block" data-testid="session-ended">
+                {t('sessions.ended')}
+              </span>
+            )}
             {t('profile.localOnly')}{' '}
             <Link to="/signin" className="underline">
               {t('sync.signInToSync')}
@@ -123,6 +131,8 @@ export default function Profile() {
           </p>
         )}
       </section>
+
+      {session && <SessionList />}
 
       <section className="card mt-6 grid gap-3 sm:grid-cols-3" aria-labelledby="prefs-title">
         <h2 id="prefs-title" className="font-semibold sm:col-span-3">

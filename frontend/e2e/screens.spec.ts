@@ -145,7 +145,7 @@ test('profile: dark theme, another language, export; signing out returns to loca
   await page.getByLabel('Sprache').selectOption('en')
   await page.getByLabel('Theme').selectOption('light')
 
-  await page.getByRole('button', { name: 'Sign out' }).click()
+  await page.getByRole('button', { name: 'Sign out', exact: true }).click()
   await expect(page.getByText('You are using Mirubato on this device only.')).toBeVisible()
   await page.goto('/logbook')
   await expect(page.getByTestId('entry')).toHaveCount(0)

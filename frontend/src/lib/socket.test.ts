@@ -255,4 +255,26 @@ describe('SyncEngine socket', () => {
     await vi.waitFor(async () => expect(await store.pending()).toHaveLength(0))
     sync.stop()
   })
+
+  it('on RATE_LIMITED without an entity id sends every unanswered write and a catch-up request again after the wait', async () => {
+    const sync = engine()
+    await sync.start()
+    sockets[0].receive({ type: 'WELCOME', message: 'hi', timestamp: 't' })
+    await vi.waitFor(() => expect(sync.live).toBe(true))
+    const socket = sockets[0]
+    const count = (type: string) => socket.frames().filter((frame) => frame.type === type).length
+    await vi.waitFor(() => expect(count('SYNC_REQUEST')).toBe(1))
+    await store.save('repertoire_item', { id: 'bach-prelude', scoreId: 'bach-prelude', status: 'learning' })
+    sync.notify()
+    await vi.waitFor(() => expect(count('PIECE_UPDATED')).toBe(1))
+
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    socket.receive(error('RATE_LIMITED', { retryAfter: 1 }))
+    await vi.advanceTimersByTimeAsync(900)
+    expect([count('PIECE_UPDATED'), count('SYNC_REQUEST')]).toEqual([1, 1])
+    await vi.advanceTimersByTimeAsync(200)
+    vi.useRealTimers()
+    await vi.waitFor(() => expect([count('PIECE_UPDATED'), count('SYNC_REQUEST')]).toEqual([2, 2]))
+    sync.stop()
+  })
 })

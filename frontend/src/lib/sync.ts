@@ -203,6 +203,8 @@ export class SyncEngine {
   /** Rate limited: no mutation frames before this time (ms). */
   private quietUntil = 0
   private quietTimer: ReturnType<typeof setTimeout> | null = null
+  /** A frame without an entity id was rate limited: send a catch-up request after the wait. */
+  private catchUpAfterQuiet = false
 
   constructor(private readonly options: SyncOptions) {}
 
@@ -500,9 +502,11 @@ export class SyncEngine {
           case 'wait':
             // Not applied: the write stays in the outbox and is sent again after the wait.
             // Without an entity id, any write awaiting its reply may be the one refused.
+            // Without an entity id the refused frame may also have been a catch-up request:
+            // ask again after the wait (catch-up from the cursor is safe to repeat).
             if (action.entityId) this.inFlight.delete(action.entityId)
             else this.inFlight.clear()
-            this.quietFor(action.ms)
+            this.quietFor(action.ms, !action.entityId)
             break
           case 'drop':
             await this.settle(action.entityId)
@@ -522,13 +526,19 @@ export class SyncEngine {
     }
   }
 
-  /** Rate limited: hold the socket's writes for `ms`, then drain again. */
-  private quietFor(ms: number) {
+  /** Rate limited: hold the socket's writes for `ms`, then drain again (and catch up, if asked). */
+  private quietFor(ms: number, catchUp: boolean) {
     this.quietUntil = Math.max(this.quietUntil, Date.now() + ms)
+    this.catchUpAfterQuiet ||= catchUp
     if (this.quietTimer) clearTimeout(this.quietTimer)
     this.quietTimer = setTimeout(() => {
       this.quietTimer = null
-      if (!this.stopped) void this.drain()
+      if (this.stopped) return
+      if (this.catchUpAfterQuiet) {
+        this.catchUpAfterQuiet = false
+        void this.options.store.cursor().then((lastSeq) => this.send({ type: 'SYNC_REQUEST', lastSeq }))
+      }
+      void this.drain()
     }, this.quietUntil - Date.now())
   }
 

@@ -54,8 +54,8 @@ export interface Services {
    * End the session and forget the account's data on this device. The tokens are cleared here
    * even when the server cannot be told. With `everywhere`, every session of the account ends
    * (`POST /api/auth/logout-all`); with `deleteAccount` the account is deleted
-   * (`DELETE /api/user/me`, which ends every session too). If the server refuses either,
-   * nothing changes and it throws.
+   * (`DELETE /api/user/me`, which ends every session too). If the server refuses either, it
+   * throws and the device stays signed in (unless the server had already ended the session).
    */
   signOut: (options?: { everywhere?: boolean; deleteAccount?: boolean }) => Promise<void>
   preferences: LocalPreferences
@@ -164,12 +164,11 @@ export function ServicesProvider({ children }: { children: ReactNode }) {
             if (deleteAccount) await base.api.request('/api/user/me', { method: 'DELETE' })
             else await endAllSessions(base.api)
           } catch (err) {
-            // Refused or unreachable: still signed in, so sync goes on. (A session the server
-            // had already ended is signed out below like any other.)
-            if (base.sessions.session()) {
-              setEngineRun((run) => run + 1)
-              throw err
-            }
+            // Refused or unreachable: still signed in, so sync goes on. If the server had
+            // already ended this session, the tokens are gone and the data stays, as for any
+            // ended session; either way nothing was done, and the caller says so.
+            if (base.sessions.session()) setEngineRun((run) => run + 1)
+            throw err
           }
         } else {
           try {

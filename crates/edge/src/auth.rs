@@ -77,12 +77,7 @@ pub async fn authenticate_optional(ctx: &RequestContext) -> Result<Option<Claims
 /// [`authenticate`] for a token that came another way (e.g. the socket's query string or
 /// subprotocol).
 pub async fn authenticate_token(ctx: &RequestContext, token: &str) -> Result<Claims, EdgeError> {
-    let claims = access_claims(ctx, token)?;
-    if !session_is_live(ctx, &claims, token).await? {
-        return Err(refused().into());
-    }
-    ctx.identify(&claims.sub);
-    Ok(claims)
+    authenticate_with(ctx, token, true).await
 }
 
 /// [`authenticate_token`] for a long-lived connection (a sync socket): the api is asked now,
@@ -92,8 +87,16 @@ pub async fn authenticate_connection(
     ctx: &RequestContext,
     token: &str,
 ) -> Result<Claims, EdgeError> {
+    authenticate_with(ctx, token, false).await
+}
+
+async fn authenticate_with(
+    ctx: &RequestContext,
+    token: &str,
+    remembered_will_do: bool,
+) -> Result<Claims, EdgeError> {
     let claims = access_claims(ctx, token)?;
-    if !check_session(ctx, &claims, token, false).await? {
+    if !check_session(ctx, &claims, token, remembered_will_do).await? {
         return Err(refused().into());
     }
     ctx.identify(&claims.sub);

@@ -15,6 +15,29 @@ use crate::{EdgeError, rate_limit};
 /// The host service-binding calls between our workers address.
 pub const INTERNAL_HOST: &str = "internal.mirubato";
 
+/// POSTs `body` as JSON to an internal route of the worker behind service binding `binding`,
+/// passing on the request id (when there is one) so the call can be followed in the logs.
+pub async fn post_internal(
+    env: &worker::Env,
+    binding: &str,
+    path: &str,
+    body: &serde_json::Value,
+    request_id: Option<&str>,
+) -> Result<Response, worker::Error> {
+    let headers = worker::Headers::new();
+    headers.set("Content-Type", "application/json")?;
+    if let Some(request_id) = request_id {
+        headers.set("X-Request-Id", request_id)?;
+    }
+    let mut init = worker::RequestInit::new();
+    init.with_method(Method::Post)
+        .with_headers(headers)
+        .with_body(Some(body.to_string().into()));
+    env.service(binding)?
+        .fetch(format!("https://{INTERNAL_HOST}{path}"), Some(init))
+        .await
+}
+
 type BoxedFuture = Pin<Box<dyn Future<Output = Result<Response, EdgeError>>>>;
 type Handler = Box<dyn Fn(RequestContext) -> BoxedFuture>;
 

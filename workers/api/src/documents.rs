@@ -19,7 +19,7 @@ use mirubato_core::sync::clock::{
 };
 use mirubato_core::sync::merge::{DocumentKey, IncomingWrite, WriteStamp, plan};
 use mirubato_core::sync::protocol::Change;
-use mirubato_edge::{EdgeError, INTERNAL_HOST, RequestContext};
+use mirubato_edge::{EdgeError, RequestContext, post_internal};
 use serde::Deserialize;
 use serde_json::json;
 use worker::{D1Database, D1PreparedStatement, Env, query};
@@ -384,27 +384,10 @@ pub fn count_clock_adjusted(ctx: &RequestContext, outcome: &WriteOutcome) {
 /// `/internal/broadcast`). Never fails: a device that misses it catches up from its cursor;
 /// a failure is logged with `request_id`.
 pub async fn notify_devices(env: &Env, user_id: &str, changes: &[Change], request_id: &str) {
-    let Ok(sync) = env.service(SYNC) else {
-        return;
-    };
-    let body = json!({ "userId": user_id, "changes": changes }).to_string();
-    let delivered = async {
-        let headers = worker::Headers::new();
-        headers.set("Content-Type", "application/json")?;
-        headers.set("X-Request-Id", request_id)?;
-        let mut init = worker::RequestInit::new();
-        init.with_method(worker::Method::Post)
-            .with_headers(headers)
-            .with_body(Some(body.into()));
-        let response = sync
-            .fetch(
-                format!("https://{INTERNAL_HOST}/internal/broadcast"),
-                Some(init),
-            )
-            .await?;
-        Ok::<u16, worker::Error>(response.status_code())
-    }
-    .await;
+    let body = json!({ "userId": user_id, "changes": changes });
+    let delivered = post_internal(env, SYNC, "/internal/broadcast", &body, Some(request_id))
+        .await
+        .map(|response| response.status_code());
     if !matches!(delivered, Ok(200)) {
         worker::console_error!(
             "{}",

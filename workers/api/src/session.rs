@@ -20,7 +20,7 @@ use mirubato_core::sessions::{
 };
 use mirubato_core::user::User;
 use mirubato_edge::auth::{is_revoked, session_signer};
-use mirubato_edge::{EdgeError, INTERNAL_HOST, RequestContext, event, now, now_ms};
+use mirubato_edge::{EdgeError, RequestContext, event, now, now_ms, post_internal};
 use serde::Deserialize;
 use serde_json::json;
 use worker::kv::KvStore;
@@ -223,24 +223,15 @@ pub async fn end_sessions(
 /// Asks the sync worker to close the sockets of ended sessions. A failure is logged, not
 /// raised: the session has ended regardless, and a socket's next upgrade is refused.
 async fn close_sockets(env: &Env, body: &serde_json::Value, request_id: &str) {
-    let closed = async {
-        let headers = worker::Headers::new();
-        headers.set("Content-Type", "application/json")?;
-        headers.set("X-Request-Id", request_id)?;
-        let mut init = worker::RequestInit::new();
-        init.with_method(worker::Method::Post)
-            .with_headers(headers)
-            .with_body(Some(body.to_string().into()));
-        let response = env
-            .service(SYNC)?
-            .fetch(
-                format!("https://{INTERNAL_HOST}/internal/sessions/ended"),
-                Some(init),
-            )
-            .await?;
-        Ok::<u16, worker::Error>(response.status_code())
-    }
-    .await;
+    let closed = post_internal(
+        env,
+        SYNC,
+        "/internal/sessions/ended",
+        body,
+        Some(request_id),
+    )
+    .await
+    .map(|response| response.status_code());
     if !matches!(closed, Ok(200)) {
         worker::console_error!(
             "{}",

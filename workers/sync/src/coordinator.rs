@@ -22,11 +22,11 @@ use mirubato_core::sync::socket::{
     CLOSE_POLICY, CLOSE_UNAUTHORIZED, Peer, SUBPROTOCOL, SessionsEnded, next_alarm_ms,
 };
 use mirubato_edge::rate_limit::admit_caller;
-use mirubato_edge::{INTERNAL_HOST, error_response};
+use mirubato_edge::{error_response, post_internal};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use worker::{
-    DurableObject, Env, Headers, Method, Request, RequestInit, Response, State, WebSocket,
+    DurableObject, Env, Headers, Method, Request, Response, State, WebSocket,
     WebSocketIncomingMessage, WebSocketPair, durable_object,
 };
 
@@ -243,17 +243,7 @@ impl SyncCoordinator {
 
     /// A call to the api over the service binding.
     async fn call_api(&self, path: &str, body: &Value) -> Result<(u16, Value), worker::Error> {
-        let headers = Headers::new();
-        headers.set("Content-Type", "application/json")?;
-        let mut init = RequestInit::new();
-        init.with_method(Method::Post)
-            .with_headers(headers)
-            .with_body(Some(body.to_string().into()));
-        let mut response = self
-            .env
-            .service("API")?
-            .fetch(format!("https://{INTERNAL_HOST}{path}"), Some(init))
-            .await?;
+        let mut response = post_internal(&self.env, "API", path, body, None).await?;
         let status = response.status_code();
         let answer = response.json::<Value>().await.unwrap_or(Value::Null);
         Ok((status, answer))

@@ -145,8 +145,13 @@ impl Peer {
     }
 }
 
+/// How long after a token's expiry the alarm closes its socket: a device writing at that
+/// moment is told why (`TOKEN_EXPIRED` for its frame) rather than cut off mid-write.
+pub const EXPIRY_CLOSE_GRACE_MS: i64 = 2_000;
+
 /// When the coordinator's alarm must run next (ms since the epoch): after the idle interval,
-/// or earlier when a remaining socket's token expires first (never in the past).
+/// or earlier when a remaining socket's token expires first (plus
+/// [`EXPIRY_CLOSE_GRACE_MS`]; never in the past).
 pub fn next_alarm_ms<'a>(
     now_ms: i64,
     interval_ms: i64,
@@ -155,7 +160,11 @@ pub fn next_alarm_ms<'a>(
     peers
         .into_iter()
         .filter_map(|peer| peer.token_expires_at)
-        .map(|expires| expires.saturating_mul(1000))
+        .map(|expires| {
+            expires
+                .saturating_mul(1000)
+                .saturating_add(EXPIRY_CLOSE_GRACE_MS)
+        })
         .fold(now_ms.saturating_add(interval_ms), i64::min)
         .max(now_ms)
 }
@@ -333,7 +342,7 @@ mod tests {
         );
         assert_eq!(
             next_alarm_ms(1_000_000, 60_000, [&late, &soon, &legacy]),
-            1_003_000
+            1_003_000 + EXPIRY_CLOSE_GRACE_MS
         );
         assert_eq!(next_alarm_ms(1_000_000, 60_000, []), 1_060_000);
         let past = peer(None, Some(900));

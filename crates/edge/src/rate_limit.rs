@@ -65,8 +65,8 @@ pub async fn admit_caller(
 }
 
 /// Whom the request is counted against: the user of a valid access token of a live session
-/// (from the header, the cookie, or a socket's `token` query or subprotocol offer), else the client address (an
-/// IPv6 client by its /64). A forged or revoked token is counted by address.
+/// (from the header, the cookie, or a socket's `token` query or subprotocol offer), else the
+/// client address (an IPv6 client by its /64). A forged or revoked token is counted by address.
 async fn caller(ctx: &RequestContext) -> Caller {
     let token = presented_access_token(ctx)
         .or_else(|| ctx.query("token"))

@@ -392,3 +392,95 @@ async fn readiness_fails_when_the_database_is_not_migrated() {
     let (status, _, _) = get_json(&format!("{api}/livez")).await;
     assert_eq!(status, 200);
 }
+
+/// Outside local development `/metrics` is for the scraper holding `METRICS_TOKEN`: no bearer
+/// or a wrong one is 401, and the text follows Prometheus conventions (`_total` counters,
+/// `_seconds` histograms).
+#[tokio::test]
+async fn a_deployed_worker_serves_metrics_only_with_the_token() {
+    let token = mirubato_blackbox::random_hex(32);
+    let stack = spawn_stack_with(|options| {
+        options.ports = vec![(Worker::Api, 0)];
+        options.extra_vars.extend([
+            (Worker::Api, "ENVIRONMENT".into(), "staging".into()),
+            (Worker::Api, "METRICS_TOKEN".into(), token.clone()),
+        ]);
+    });
+    let metrics = format!("{}/metrics", stack.url(Worker::Api));
+    client()
+        .get(format!("{}/livez", stack.url(Worker::Api)))
+        .send()
+        .await
+        .unwrap();
+
+    let anonymous = client().get(&metrics).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let body: serde_json::Value = anonymous.json().await.unwrap();
+    assert_eq!(body["code"], "UNAUTHORIZED");
+    let wrong = client()
+        .get(&metrics)
+        .bearer_auth(mirubato_blackbox::random_hex(32))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+
+    let scraped = client()
+        .get(&metrics)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(scraped.status(), 200);
+    let text = scraped.text().await.unwrap();
+    assert!(text.contains("environment=\"staging\""), "{text}");
+    assert!(
+        text.contains("# TYPE mirubato_http_request_duration_seconds histogram"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "mirubato_http_request_duration_seconds_count{service=\"api\",route=\"/livez\",method=\"GET\"} "
+        ),
+        "{text}"
+    );
+    assert!(text.contains("le=\"+Inf\""), "{text}");
+}
+
+/// A deployed worker started with the example secrets serves nothing but `/livez` (and says
+/// which secrets are weak in its log, never their values).
+#[tokio::test]
+async fn a_deployed_worker_with_weak_secrets_serves_only_livez() {
+    let stack = spawn_stack_with(|options| {
+        options.ports = vec![(Worker::Api, 0)];
+        options.secrets_file = Some(root().join(".dev.vars.example"));
+        options
+            .extra_vars
+            .push((Worker::Api, "ENVIRONMENT".into(), "staging".into()));
+    });
+    let api = stack.url(Worker::Api);
+    let (status, _, _) = get_json(&format!("{api}/livez")).await;
+    assert_eq!(status, 200);
+    for path in ["/readyz", "/api/auth/sessions", "/metrics"] {
+        let response = client().get(format!("{api}{path}")).send().await.unwrap();
+        assert_eq!(response.status(), 503, "{path}");
+    }
+    // The line is written as the refused request finishes; give it a moment.
+    let mut log = stack.log(Worker::Api);
+    for _ in 0..100 {
+        if log.contains("refusing to serve: weak secrets") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        log = stack.log(Worker::Api);
+    }
+    assert!(log.contains("refusing to serve: weak secrets"), "{log}");
+    assert!(
+        log.contains("JWT_SECRET is the public example value"),
+        "{log}"
+    );
+    assert!(
+        !log.contains("local-dev-jwt-secret"),
+        "a secret's value reached the log"
+    );
+}

@@ -55,7 +55,6 @@ async fn each_request_is_one_data_point_with_a_hashed_user() {
     )
     .await;
     let point = &line["analytics"];
-    assert_eq!(point["dataset"], "mirubato_analytics");
     assert_eq!(point["indexes"], json!(["api"]));
     let blobs = point["blobs"].as_array().expect("blobs");
     assert_eq!(

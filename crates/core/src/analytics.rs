@@ -1,5 +1,6 @@
-//! Workers Analytics Engine data points: one per request and one per domain event, all in the
-//! `mirubato_analytics` dataset. The same record goes into the request's log line, because
+//! Workers Analytics Engine data points: one per request and one per domain event, in the
+//! dataset the `ANALYTICS` binding names (one per environment: `mirubato_analytics_staging`,
+//! `mirubato_analytics_production`). The same record goes into the request's log line, because
 //! `wrangler dev` drops Analytics Engine writes; the field order below is what the SQL queries
 //! in docs/OPERATIONS.md select on.
 //!
@@ -11,13 +12,9 @@ use hmac::{Hmac, Mac};
 use serde::Serialize;
 use sha2::Sha256;
 
-/// The dataset every worker binds as `ANALYTICS`.
-pub const DATASET: &str = "mirubato_analytics";
-
 /// One Analytics Engine data point.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DataPoint {
-    pub dataset: &'static str,
     pub indexes: Vec<String>,
     pub blobs: Vec<String>,
     pub doubles: Vec<f64>,
@@ -58,7 +55,6 @@ pub fn user_hash(key: &str, user_id: &str) -> String {
 
 pub fn request_point(facts: &RequestFacts<'_>) -> DataPoint {
     DataPoint {
-        dataset: DATASET,
         indexes: vec![facts.worker.to_string()],
         blobs: vec![
             facts.route.unwrap_or("unmatched").to_string(),
@@ -91,7 +87,6 @@ pub fn event_point(
     ];
     blobs.extend(details.iter().map(|detail| detail.to_string()));
     DataPoint {
-        dataset: DATASET,
         indexes: vec![worker.to_string()],
         blobs,
         doubles: doubles.to_vec(),

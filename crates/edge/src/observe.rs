@@ -2,8 +2,11 @@
 
 use std::cell::RefCell;
 
+use mirubato_core::ApiError;
 use mirubato_core::analytics::{DataPoint, event_point};
-use mirubato_core::metrics::{BuildInfo, MetricsRegistry};
+use mirubato_core::metrics::{
+    BuildInfo, METRICS_TOKEN, MetricsAccess, MetricsRegistry, metrics_access,
+};
 use mirubato_core::request::RequestLog;
 use worker::{AnalyticsEngineDataPointBuilder, Env, Response};
 
@@ -131,6 +134,21 @@ pub(crate) fn record(service: &Service, env: &Env, record: &RequestRecord<'_>) {
 }
 
 pub(crate) async fn metrics(ctx: RequestContext) -> Result<Response, EdgeError> {
+    let token = ctx.secret(METRICS_TOKEN).ok();
+    let authorization = ctx.header("Authorization");
+    match metrics_access(
+        ctx.config.environment.is_local(),
+        token.as_deref(),
+        authorization.as_deref(),
+    ) {
+        MetricsAccess::Granted => {}
+        MetricsAccess::Disabled => return Err(ApiError::not_found("No route for /metrics").into()),
+        MetricsAccess::Refused => {
+            return Err(
+                ApiError::Unauthorized("Metrics need the METRICS_TOKEN bearer".into()).into(),
+            );
+        }
+    }
     let environment = ctx.config.environment.as_str();
     let git_sha = ctx.config.build_sha.as_deref().unwrap_or("unknown");
     let text = METRICS.with(|metrics| {

@@ -379,6 +379,8 @@ fn wrangler_command(options: &StackOptions) -> Command {
         .current_dir(&options.root)
         .env("PATH", path)
         .env("CI", "true")
+        // The bundles are built before a stack starts: skip each config's `[build]`.
+        .env("MIRUBATO_PREBUILT", "1")
         .env("WRANGLER_SEND_METRICS", "false")
         .env("DO_NOT_TRACK", "1")
         .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
@@ -406,9 +408,11 @@ const CHROMIUM: [&str; 4] = [
 /// Chromium there, marked installed. Returns the scores config with the binding added, which
 /// lives in the state folder (paths made absolute) so the checked-in config stays as it is.
 pub fn browser_rendering(options: &StackOptions) -> Result<PathBuf, StackError> {
-    let chromium = CHROMIUM
+    let chosen = std::env::var_os("MIRUBATO_CHROMIUM").map(PathBuf::from);
+    let chromium = chosen
         .iter()
-        .map(Path::new)
+        .map(PathBuf::as_path)
+        .chain(CHROMIUM.iter().map(Path::new))
         .find(|path| path.exists())
         .ok_or_else(|| {
             StackError::Missing(format!(

@@ -15,12 +15,38 @@ use mirubato_stack::Worker;
 use crate::setup::{WASM_TARGET, cargo_bin};
 use crate::util::{TaskResult, cargo, exec, node_path, npm, root};
 
-pub fn run() -> TaskResult {
-    app()?;
-    for worker in Worker::ALL {
-        worker_bundle(worker)?;
+#[derive(clap::Args, Default)]
+pub struct BuildArgs {
+    /// Build only this worker (api, sync, scores, dictionary or frontend; the frontend with
+    /// its app). What each `wrangler/<worker>.toml` runs as its `[build]` command.
+    #[arg(long, value_parser = parse_worker)]
+    pub worker: Option<Worker>,
+}
+
+pub(crate) fn parse_worker(name: &str) -> Result<Worker, String> {
+    Worker::ALL
+        .into_iter()
+        .find(|worker| worker.name() == name)
+        .ok_or_else(|| {
+            format!(
+                "unknown worker {name:?} (one of {})",
+                Worker::ALL.map(Worker::name).join(", ")
+            )
+        })
+}
+
+pub fn run(args: BuildArgs) -> TaskResult {
+    match args.worker {
+        Some(Worker::Frontend) => app().and_then(|()| worker_bundle(Worker::Frontend)),
+        Some(worker) => worker_bundle(worker),
+        None => {
+            app()?;
+            for worker in Worker::ALL {
+                worker_bundle(worker)?;
+            }
+            Ok(())
+        }
     }
-    Ok(())
 }
 
 /// Builds `frontend/dist` when any input changed since the last build.

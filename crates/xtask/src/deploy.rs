@@ -52,31 +52,26 @@ pub struct RollbackArgs {
     #[arg(long, value_enum)]
     env: DeployEnv,
     /// Only this worker (default: all, in reverse deploy order).
-    #[arg(long, value_parser = parse_worker)]
+    #[arg(long, value_parser = build::parse_worker)]
     worker: Option<Worker>,
     /// Print the commands without running them.
     #[arg(long)]
     dry_run: bool,
 }
 
-fn parse_worker(name: &str) -> Result<Worker, String> {
-    Worker::ALL
-        .into_iter()
-        .find(|worker| worker.name() == name)
-        .ok_or_else(|| {
-            format!(
-                "unknown worker {name:?} (one of {})",
-                Worker::ALL.map(Worker::name).join(", ")
-            )
-        })
-}
+/// Cloudflare's limits on a worker's upload after compression: 3 MB on the Workers Free
+/// plan, 10 MB on Workers Paid.
+const FREE_PLAN_LIMIT: u64 = 3 * 1000 * 1000;
+const PAID_PLAN_LIMIT: u64 = 10 * 1000 * 1000;
 
-/// Cloudflare's upload limit per worker (gzipped). The scores worker carries the PDF
-/// libraries and runs on the paid plan's larger limit.
-fn size_limit(worker: Worker) -> u64 {
-    match worker {
-        Worker::Scores => 3 * 1024 * 1024,
-        _ => 1024 * 1024,
+/// The cheapest plan whose size limit a bundle of `gzipped` bytes fits, if any.
+fn plan_needed(gzipped: u64) -> Option<&'static str> {
+    if gzipped <= FREE_PLAN_LIMIT {
+        Some("free")
+    } else if gzipped <= PAID_PLAN_LIMIT {
+        Some("paid")
+    } else {
+        None
     }
 }
 
@@ -87,6 +82,8 @@ pub fn wrangler() -> Command {
     command
         .current_dir(root())
         .env("PATH", node_path())
+        // `deploy` builds every bundle first: skip each config's `[build]`.
+        .env("MIRUBATO_PREBUILT", "1")
         .env("WRANGLER_SEND_METRICS", "false");
     command
 }
@@ -209,7 +206,7 @@ pub fn run(args: DeployArgs) -> TaskResult {
         steps.push(100);
     }
     setup::run()?;
-    build::run()?;
+    build::run(build::BuildArgs::default())?;
     let env = args.env;
     let sha =
         output(
@@ -352,21 +349,25 @@ pub fn rollback(args: RollbackArgs) -> TaskResult {
 
 fn check_sizes() -> TaskResult {
     println!(
-        "\n{:<11} {:>12} {:>12} {:>12}",
-        "worker", "raw", "gzipped", "limit"
+        "\n{:<11} {:>12} {:>12}  plan (free ≤ {} KB, paid ≤ {} KB gzipped)",
+        "worker",
+        "raw",
+        "gzipped",
+        FREE_PLAN_LIMIT / 1000,
+        PAID_PLAN_LIMIT / 1000
     );
     let mut too_big = Vec::new();
     for worker in ORDER {
         let (raw, gzipped) = build::bundle_size(worker)?;
-        let limit = size_limit(worker);
+        let plan = plan_needed(gzipped);
         println!(
-            "{:<11} {:>9} KiB {:>9} KiB {:>9} KiB",
+            "{:<11} {:>9} KiB {:>9} KiB  {}",
             worker.name(),
             raw / 1024,
             gzipped / 1024,
-            limit / 1024
+            plan.unwrap_or("too big for any plan")
         );
-        if gzipped > limit {
+        if plan.is_none() {
             too_big.push(worker.name());
         }
     }
@@ -374,7 +375,8 @@ fn check_sizes() -> TaskResult {
         Ok(())
     } else {
         Err(TaskError::Message(format!(
-            "over the size limit: {}",
+            "over Cloudflare's {} KB limit: {}",
+            PAID_PLAN_LIMIT / 1000,
             too_big.join(", ")
         )))
     }
@@ -402,6 +404,15 @@ fn refuse_placeholders(env: DeployEnv) -> TaskResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bundle_needs_the_cheapest_plan_it_fits() {
+        assert_eq!(plan_needed(900_000), Some("free"));
+        assert_eq!(plan_needed(3_000_000), Some("free"));
+        assert_eq!(plan_needed(3_000_001), Some("paid"));
+        assert_eq!(plan_needed(10_000_000), Some("paid"));
+        assert_eq!(plan_needed(10_000_001), None);
+    }
 
     #[test]
     fn wrangler_output_gives_the_versions() {

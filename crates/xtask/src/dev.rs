@@ -32,16 +32,15 @@ pub struct DevArgs {
 
 pub fn run(args: DevArgs) -> TaskResult {
     setup::run()?;
-    build::run()?;
+    if args.browser_rendering {
+        setup::browser()?;
+    }
+    build::run(build::BuildArgs::default())?;
     let state_dir = root().join(".state/dev");
     if args.fresh && state_dir.exists() {
         fs::remove_dir_all(&state_dir)?;
     }
     let secrets = root().join(".dev.vars");
-    if !secrets.exists() {
-        fs::copy(root().join(".dev.vars.example"), &secrets)?;
-        println!("created .dev.vars from .dev.vars.example (local secrets; never commit it)");
-    }
 
     let mut options = StackOptions::ephemeral(root(), &state_dir);
     options.host = "localhost".into();

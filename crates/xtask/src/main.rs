@@ -14,6 +14,8 @@ mod backup;
 mod build;
 mod deploy;
 mod dev;
+#[cfg(test)]
+mod docs_check;
 mod setup;
 mod test;
 mod util;
@@ -34,10 +36,11 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Task {
-    /// Install the wasm32 target, wasm-bindgen CLI, worker-build, Node packages and Chromium.
+    /// Install the wasm32 target, wasm-bindgen CLI, worker-build, Node packages and (for the
+    /// browser tests) Chromium.
     Setup,
     /// Build the app (frontend/dist) and the five workers (release WASM), skipping what is unchanged.
-    Build,
+    Build(build::BuildArgs),
     /// Run all five workers locally on loopback with migrated, seeded state.
     Dev(dev::DevArgs),
     /// Run every check and test suite.
@@ -57,8 +60,8 @@ enum Task {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Task::Setup => setup::run(),
-        Task::Build => setup::run().and_then(|()| build::run()),
+        Task::Setup => setup::run().and_then(|()| setup::browser()),
+        Task::Build(args) => setup::run().and_then(|()| build::run(args)),
         Task::Dev(args) => dev::run(args),
         Task::Test(args) => test::run(args),
         Task::Deploy(args) => deploy::run(args),
@@ -66,7 +69,8 @@ fn main() -> ExitCode {
         Task::Backup(args) => backup::backup(args),
         Task::Restore(args) => backup::restore(args),
         Task::Bench => setup::run()
-            .and_then(|()| build::run())
+            .and_then(|()| setup::browser())
+            .and_then(|()| build::run(build::BuildArgs::default()))
             .and_then(|()| {
                 util::exec(util::cargo().args(["run", "-p", "mirubato-blackbox", "--bin", "bench"]))
             })

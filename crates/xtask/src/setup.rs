@@ -10,6 +10,7 @@ use crate::util::{TaskError, TaskResult, exec, locked_version, npm, output, root
 pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
 pub fn run() -> TaskResult {
+    prerequisites()?;
     wasm_target()?;
     cargo_tool(
         "wasm-bindgen-cli",
@@ -19,8 +20,28 @@ pub fn run() -> TaskResult {
     // worker-build must match the `worker` crate it builds.
     cargo_tool("worker-build", "worker-build", &locked_version("worker")?)?;
     node_packages()?;
-    chromium()?;
+    node_runtime()?;
+    local_secrets()
+}
+
+/// `.dev.vars` from `.dev.vars.example` on first run, and a link to it beside the wrangler
+/// configs, where plain `wrangler dev -c wrangler/<worker>.toml` looks for it.
+fn local_secrets() -> TaskResult {
+    let secrets = root().join(".dev.vars");
+    if !secrets.exists() {
+        fs::copy(root().join(".dev.vars.example"), &secrets)?;
+        println!("created .dev.vars from .dev.vars.example (local secrets; never commit it)");
+    }
+    let beside_configs = root().join("wrangler/.dev.vars");
+    if fs::symlink_metadata(&beside_configs).is_err() {
+        std::os::unix::fs::symlink("../.dev.vars", &beside_configs)?;
+    }
     Ok(())
+}
+
+/// What only the browser tests, the local Browser Rendering and the metronome bench need.
+pub fn browser() -> TaskResult {
+    chromium()
 }
 
 /// Where `cargo install` puts binaries.
@@ -30,6 +51,51 @@ pub fn cargo_bin(name: &str) -> PathBuf {
         .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")))
         .unwrap_or_else(|| PathBuf::from(".cargo"));
     home.join("bin").join(name)
+}
+
+/// What setup cannot install itself, each named with how to get it.
+fn prerequisites() -> TaskResult {
+    if output(Command::new("rustup").arg("--version")).is_none() {
+        return Err(TaskError::Message(
+            "rustup is missing: install it from https://rustup.rs (it adds the wasm32 target)"
+                .into(),
+        ));
+    }
+    if output(npm().arg("--version")).is_none() {
+        return Err(TaskError::Message(
+            "npm is missing: install Node.js (any version; it brings npm) from https://nodejs.org \
+             or your package manager"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The oldest Node that wrangler runs on.
+const NODE_MAJOR_MINOR: (u32, u32) = (22, 12);
+
+/// The pinned Node package for this platform (Linux x64/arm64, macOS x64), or the system's
+/// when it is new enough (macOS arm64 has no Node 22 package on npm).
+fn node_runtime() -> TaskResult {
+    if root().join("node_modules/.bin/node").exists() {
+        return Ok(());
+    }
+    let version = output(Command::new("node").arg("--version")).unwrap_or_default();
+    let mut parts = version
+        .trim_start_matches('v')
+        .split('.')
+        .map(|part| part.parse::<u32>().unwrap_or(0));
+    let found = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    if found >= NODE_MAJOR_MINOR {
+        return Ok(());
+    }
+    Err(TaskError::Message(format!(
+        "wrangler needs Node {}.{} or newer and this platform has no pinned Node package (found \
+         {}): install Node 22 (e.g. `brew install node@22`, or from https://nodejs.org)",
+        NODE_MAJOR_MINOR.0,
+        NODE_MAJOR_MINOR.1,
+        if version.is_empty() { "none" } else { &version }
+    )))
 }
 
 fn wasm_target() -> TaskResult {
@@ -54,6 +120,7 @@ fn cargo_tool(package: &str, binary: &str, version: &str) -> TaskResult {
 }
 
 /// Installs the locked Node packages when node_modules does not match package-lock.json.
+/// The Node runtime packages are optional and per platform: npm installs the one that runs here.
 /// `npm install` rather than `npm ci`: the registry here lacks workerd's macOS and Windows
 /// builds, so the lock cannot list them and `npm ci` would refuse it; `npm install` follows
 /// the lock for everything it lists and leaves it unchanged.
@@ -73,10 +140,27 @@ fn node_packages() -> TaskResult {
 
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 
-/// Debian's Chromium for the browser tests (Playwright cannot download its own here).
+/// Debian's Chromium for the browser tests (Playwright cannot download its own here), or the
+/// one `MIRUBATO_CHROMIUM` names.
 fn chromium() -> TaskResult {
+    if let Some(chosen) = std::env::var_os("MIRUBATO_CHROMIUM") {
+        return if PathBuf::from(&chosen).exists() {
+            Ok(())
+        } else {
+            Err(TaskError::Message(format!(
+                "MIRUBATO_CHROMIUM names {}, which does not exist",
+                PathBuf::from(chosen).display()
+            )))
+        };
+    }
     if PathBuf::from(CHROMIUM).exists() {
         return Ok(());
+    }
+    if output(Command::new("apt-get").arg("--version")).is_none() {
+        return Err(TaskError::Message(format!(
+            "the browser tests need Chromium: install it (macOS: `brew install --cask chromium`) \
+             and set MIRUBATO_CHROMIUM to its executable, or put it at {CHROMIUM}"
+        )));
     }
     let is_root = output(Command::new("id").arg("-u")).as_deref() == Some("0");
     let apt = |args: &[&str]| {
@@ -104,5 +188,40 @@ fn chromium() -> TaskResult {
         Err(TaskError::Message(format!(
             "chromium was installed but {CHROMIUM} is missing"
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `npm install` works on every supported platform only if nothing built for one OS or CPU
+    /// is a hard dependency.
+    #[test]
+    fn no_platform_locked_package_is_a_hard_dependency() {
+        let lock: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(root().join("package-lock.json")).unwrap())
+                .unwrap();
+        let packages = lock["packages"].as_object().expect("lockfile v3 packages");
+        let locked: Vec<&String> = packages
+            .iter()
+            .filter(|(_, package)| {
+                let platform_bound = package.get("os").is_some() || package.get("cpu").is_some();
+                platform_bound && package["optional"] != true
+            })
+            .map(|(path, _)| path)
+            .collect();
+        assert!(
+            locked.is_empty(),
+            "platform-locked hard dependencies: {locked:?}"
+        );
+        let node_runtimes = packages
+            .keys()
+            .filter(|path| path.starts_with("node_modules/node-"))
+            .count();
+        assert!(
+            node_runtimes >= 3,
+            "the per-platform Node runtimes are in the lock"
+        );
     }
 }

@@ -71,7 +71,9 @@ pub fn run(args: TestArgs) -> TaskResult {
         ok
     };
 
-    if !step("setup", &mut || setup::run().map(|()| Counts::default())) {
+    // Chromium too: the black-box suite drives the app in it.
+    let setup_all = || setup::run().and_then(|()| setup::browser());
+    if !step("setup", &mut || setup_all().map(|()| Counts::default())) {
         return summarize(&results);
     }
     if !args.no_lint {
@@ -111,7 +113,7 @@ pub fn run(args: TestArgs) -> TaskResult {
         ]))
     });
     let built = step("build (app + release WASM)", &mut || {
-        build::run().map(|()| Counts::default())
+        build::run(build::BuildArgs::default()).map(|()| Counts::default())
     });
     step("frontend unit tests (vitest)", &mut || {
         counted(npm().args(["test", "-w", "frontend"]))

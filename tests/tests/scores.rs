@@ -234,11 +234,12 @@ async fn url_import_is_processed_into_metadata_thumbnail_and_previews() {
     let thumbnail = get_bytes(Some(&user), &format!("/api/pdf/v2/thumbnail/{id}"), &[]).await;
     assert_eq!(thumbnail.status(), 200);
     assert_eq!(thumbnail.headers()["content-type"], "image/png");
+    // The score is private: its images must never sit in a shared cache.
     assert!(
         thumbnail.headers()["cache-control"]
             .to_str()
             .unwrap()
-            .contains("immutable")
+            .starts_with("private")
     );
     let (width, height) = png_size(&thumbnail.bytes().await.unwrap());
     assert_eq!(width, 400);

@@ -5,6 +5,7 @@
 //! RFC 9110 allows and every player handles.
 
 use http_range_header::parse_range_header;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::ApiError;
 
@@ -59,6 +60,67 @@ pub fn etag_matches(if_none_match: Option<&str>, etag: &str) -> bool {
     header
         .split(',')
         .any(|candidate| candidate.trim() == "*" || bare(candidate) == ours)
+}
+
+/// RFC 8187 `attr-char`: everything else in `filename*` is percent-encoded.
+const ATTR_CHAR_ESCAPES: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'!')
+    .remove(b'#')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'+')
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'^')
+    .remove(b'_')
+    .remove(b'`')
+    .remove(b'|')
+    .remove(b'~');
+
+/// Whether a served file is shown by the browser or saved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disposition {
+    Inline,
+    Attachment,
+}
+
+/// The `Content-Disposition` value for a file named `stem` + `.extension` (RFC 6266): an ASCII
+/// `filename="…"` for old clients and `filename*=UTF-8''…` with the real name, so any title
+/// (Chinese, accents, quotes) is a valid header value and downloads under its own name.
+/// Path separators and control characters never reach either form.
+pub fn content_disposition(disposition: Disposition, stem: &str, extension: &str) -> String {
+    let kind = match disposition {
+        Disposition::Inline => "inline",
+        Disposition::Attachment => "attachment",
+    };
+    let clean: String = stem
+        .chars()
+        .map(|c| match c {
+            '/' | '\\' => '_',
+            c if c.is_control() => ' ',
+            c => c,
+        })
+        .collect();
+    let clean = clean.trim();
+    let stem = if clean.is_empty() { "download" } else { clean };
+    let fallback: String = stem
+        .chars()
+        .map(|c| match c {
+            '"' | '%' => '_',
+            c if c.is_ascii_graphic() || c == ' ' => c,
+            _ => '_',
+        })
+        .collect();
+    let fallback = if fallback.chars().any(|c| c.is_ascii_alphanumeric()) {
+        fallback
+    } else {
+        "download".to_string()
+    };
+    let full = format!("{stem}.{extension}");
+    format!(
+        "{kind}; filename=\"{fallback}.{extension}\"; filename*=UTF-8''{}",
+        utf8_percent_encode(&full, ATTR_CHAR_ESCAPES)
+    )
 }
 
 #[cfg(test)]
@@ -116,5 +178,32 @@ mod tests {
         assert!(etag_matches(Some("*"), etag));
         assert!(!etag_matches(Some("\"abd\""), etag));
         assert!(!etag_matches(None, etag));
+    }
+
+    #[test]
+    fn content_disposition_carries_any_title() {
+        let value = content_disposition(Disposition::Inline, "月光 Clair de lune — Étude", "pdf");
+        let (fallback, star) = value.split_once("; filename*=UTF-8''").unwrap();
+        assert_eq!(
+            fallback,
+            "inline; filename=\"__ Clair de lune _ _tude.pdf\""
+        );
+        let decoded = percent_encoding::percent_decode_str(star)
+            .decode_utf8()
+            .unwrap();
+        assert_eq!(decoded, "月光 Clair de lune — Étude.pdf");
+        assert!(star.bytes().all(|b| b.is_ascii_graphic()));
+    }
+
+    #[test]
+    fn content_disposition_neutralises_quotes_paths_and_empty_names() {
+        let value = content_disposition(Disposition::Attachment, "a\"b/../c\r\n", "csv");
+        assert!(value.starts_with("attachment; filename=\"a_b_.._c.csv\"; filename*=UTF-8''"));
+        assert!(!value.contains('\r') && !value.contains('\n'));
+        assert!(value.ends_with("a%22b_.._c.csv"));
+        let value = content_disposition(Disposition::Inline, "巴赫", "pdf");
+        assert!(value.starts_with("inline; filename=\"download.pdf\";"));
+        let value = content_disposition(Disposition::Inline, "  ", "pdf");
+        assert!(value.ends_with("filename*=UTF-8''download.pdf"));
     }
 }

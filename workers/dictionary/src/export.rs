@@ -3,6 +3,7 @@
 
 use futures_util::stream;
 use mirubato_core::ApiError;
+use mirubato_core::byte_serving::{Disposition, content_disposition};
 use mirubato_core::dictionary::seo::csv_rows;
 use mirubato_core::dictionary::{Entry, TermType};
 use mirubato_edge::{EdgeError, RequestContext};
@@ -165,7 +166,7 @@ pub async fn export(ctx: RequestContext) -> Result<Response, EdgeError> {
                 headers.set("Content-Type", "text/csv; charset=utf-8")?;
                 headers.set(
                     "Content-Disposition",
-                    "attachment; filename=\"mirubato-dictionary.csv\"",
+                    &content_disposition(Disposition::Attachment, "mirubato-dictionary", "csv"),
                 )?;
             }
         }

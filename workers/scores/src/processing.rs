@@ -13,7 +13,7 @@ use mirubato_core::scores::analysis::{
     METADATA_MODELS, SuggestedMetadata, metadata_request, parse_metadata,
 };
 use mirubato_core::scores::import::slugify;
-use mirubato_core::scores::model::{ScoreRow, SqlValue};
+use mirubato_core::scores::model::{ScoreFile, ScoreRow, SqlValue, file_cache_control};
 use mirubato_core::scores::pdf::{self, PAGE_PREVIEW_WIDTH, PdfError, PdfFile, THUMBNAIL_WIDTH};
 use mirubato_core::scores::title::{TitleCandidates, choose_composer, choose_title};
 use mirubato_edge::{EdgeError, RequestContext, non_negative_var};
@@ -441,10 +441,16 @@ fn page_key(score_id: &str, page: u32) -> String {
     format!("rendered/{score_id}/page-{page}.png")
 }
 
-async fn image_response(bytes: Vec<u8>, content_type: &str) -> Result<Response, EdgeError> {
+async fn image_response(
+    bytes: Vec<u8>,
+    content_type: &str,
+    score: &ScoreRow,
+) -> Result<Response, EdgeError> {
     let mut response = Response::from_bytes(bytes)?;
     response.headers_mut().set("Content-Type", content_type)?;
-    response.headers_mut().set("Cache-Control", IMMUTABLE)?;
+    response
+        .headers_mut()
+        .set("Cache-Control", image_cache_control(score))?;
     Ok(response)
 }
 
@@ -455,8 +461,9 @@ pub async fn thumbnail(ctx: RequestContext) -> Result<Response, EdgeError> {
     let score = visible_score(&db, ctx.param("id")?, caller.as_deref()).await?;
     let key = score
         .thumbnail_key
+        .clone()
         .ok_or_else(|| ApiError::not_found("The thumbnail is not ready yet"))?;
-    serve_object(&ctx, &key).await
+    serve_object(&ctx, &key, &score).await
 }
 
 /// `GET /api/pdf/v2/render/:id/page/:n`: a page preview (rendered now if not ahead of time).
@@ -485,12 +492,12 @@ pub async fn render_page(ctx: RequestContext) -> Result<Response, EdgeError> {
         let key = row
             .ok_or_else(|| ApiError::not_found("Page not found"))?
             .r2_key;
-        return serve_object(&ctx, &key).await;
+        return serve_object(&ctx, &key, &score).await;
     }
     let bucket = ctx.env.bucket(BUCKET)?;
     let key = page_key(&score.id, page);
     if bucket.head(&key).await?.is_some() {
-        return serve_object(&ctx, &key).await;
+        return serve_object(&ctx, &key, &score).await;
     }
     if score.processing_status != "completed" {
         return Err(ApiError::not_found("The score is still being processed").into());
@@ -513,7 +520,7 @@ pub async fn render_page(ctx: RequestContext) -> Result<Response, EdgeError> {
         Some(IMMUTABLE),
     )
     .await?;
-    image_response(rendered.png, "image/png").await
+    image_response(rendered.png, "image/png", &score).await
 }
 
 #[derive(Deserialize)]
@@ -521,6 +528,16 @@ pub struct KeyRow {
     pub r2_key: String,
 }
 
-async fn serve_object(ctx: &RequestContext, key: &str) -> Result<Response, EdgeError> {
-    crate::files::serve(ctx, key, IMMUTABLE).await
+/// A score's image is publicly cacheable only while the score is public (checked on every
+/// request, so making a score private stops new public caching at once).
+fn image_cache_control(score: &ScoreRow) -> &'static str {
+    file_cache_control(&score.visibility, ScoreFile::Image)
+}
+
+async fn serve_object(
+    ctx: &RequestContext,
+    key: &str,
+    score: &ScoreRow,
+) -> Result<Response, EdgeError> {
+    crate::files::serve(ctx, key, image_cache_control(score)).await
 }

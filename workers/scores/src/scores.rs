@@ -2,10 +2,12 @@
 //! (owners only), page images and downloads.
 
 use mirubato_core::ApiError;
+use mirubato_core::byte_serving::{Disposition, content_disposition};
 use mirubato_core::score_id::generate_score_id;
 use mirubato_core::scores::import::{new_score_id, slugify};
 use mirubato_core::scores::model::{
-    CreateScore, SCORE_COLUMNS, ScoreIds, ScoreRow, SqlValue, update_columns,
+    CreateScore, SCORE_COLUMNS, ScoreFile, ScoreIds, ScoreRow, SqlValue, file_cache_control,
+    update_columns,
 };
 use mirubato_edge::{EdgeError, RequestContext, json, json_with_status};
 use serde_json::{Value, json};
@@ -263,7 +265,8 @@ pub async fn page_image(ctx: RequestContext) -> Result<Response, EdgeError> {
     let key = row
         .ok_or_else(|| ApiError::not_found("Page not found"))?
         .r2_key;
-    crate::files::serve(&ctx, &key, crate::store::IMMUTABLE).await
+    let cache = file_cache_control(&score.visibility, ScoreFile::Image);
+    crate::files::serve(&ctx, &key, cache).await
 }
 
 /// `GET /api/scores/:id/download/pdf`: the PDF, with `ETag`, 304 and `Range`.
@@ -283,17 +286,13 @@ pub async fn download_pdf(ctx: RequestContext) -> Result<Response, EdgeError> {
         )
         .await?;
     }
-    let cache = if score.visibility == "public" {
-        "public, max-age=86400"
-    } else {
-        "private, max-age=0, must-revalidate"
-    };
+    let cache = file_cache_control(&score.visibility, ScoreFile::Original);
     let mut response = crate::files::serve(&ctx, &key, cache).await?;
     let headers = response.headers_mut();
     headers.set("X-Frame-Options", "SAMEORIGIN")?;
     headers.set(
         "Content-Disposition",
-        &format!("inline; filename=\"{}.pdf\"", score.slug),
+        &content_disposition(Disposition::Inline, &score.title, "pdf"),
     )?;
     Ok(response)
 }
@@ -321,10 +320,10 @@ pub async fn file(ctx: RequestContext) -> Result<Response, EdgeError> {
     let score = visible_score(&db, &id, caller.as_deref())
         .await
         .map_err(|_| EdgeError::from(ApiError::not_found("File not found")))?;
-    let cache = if score.visibility == "public" {
-        "public, max-age=86400"
+    let file = if score.r2_key.as_deref() == Some(key.as_str()) {
+        ScoreFile::Original
     } else {
-        "private, max-age=0, must-revalidate"
+        ScoreFile::Image
     };
-    crate::files::serve(&ctx, &key, cache).await
+    crate::files::serve(&ctx, &key, file_cache_control(&score.visibility, file)).await
 }

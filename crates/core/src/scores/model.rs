@@ -48,6 +48,35 @@ wire_enum!(StylePeriod { Baroque = "baroque", Classical = "classical", Romantic 
 wire_enum!(Source { Imslp = "imslp", Upload = "upload", Generated = "generated", Manual = "manual" });
 wire_enum!(Visibility { Private = "private", Public = "public", Unlisted = "unlisted" });
 
+/// `Cache-Control` of a public score's page images, thumbnail and previews: their bytes never
+/// change under a key, so shared caches may keep them for a year.
+pub const CACHE_PUBLIC_IMAGE: &str = "public, max-age=31536000, immutable";
+/// `Cache-Control` of a public score's PDF (a re-import may replace it): a day.
+pub const CACHE_PUBLIC_FILE: &str = "public, max-age=86400";
+/// `Cache-Control` of every file of a score that is not public (private or unlisted): only
+/// the caller's browser may keep it, and it asks again each time, so a score made private
+/// stops being served from any cache that saw it while it was public.
+pub const CACHE_PRIVATE_FILE: &str = "private, max-age=0, must-revalidate";
+
+/// What a stored file of a score is, for its cache policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScoreFile {
+    /// The original PDF.
+    Original,
+    /// A page image, thumbnail or rendered preview.
+    Image,
+}
+
+/// The `Cache-Control` of a score's file for the score's stored `visibility`: the long
+/// public policies only for `public`; anything else (also an unknown value) is private.
+pub fn file_cache_control(visibility: &str, file: ScoreFile) -> &'static str {
+    match (Visibility::parse(visibility), file) {
+        (Some(Visibility::Public), ScoreFile::Image) => CACHE_PUBLIC_IMAGE,
+        (Some(Visibility::Public), ScoreFile::Original) => CACHE_PUBLIC_FILE,
+        _ => CACHE_PRIVATE_FILE,
+    }
+}
+
 /// `POST /api/scores`.
 #[derive(Debug, Deserialize, Validate)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -450,5 +479,23 @@ mod tests {
             ["a", "b"]
         );
         assert!(clean_tags(&[" ".into()]).is_err());
+    }
+
+    #[test]
+    fn only_public_score_files_are_publicly_cacheable() {
+        assert_eq!(
+            file_cache_control("public", ScoreFile::Image),
+            CACHE_PUBLIC_IMAGE
+        );
+        assert_eq!(
+            file_cache_control("public", ScoreFile::Original),
+            CACHE_PUBLIC_FILE
+        );
+        for visibility in ["private", "unlisted", "", "PUBLIC"] {
+            for file in [ScoreFile::Image, ScoreFile::Original] {
+                let policy = file_cache_control(visibility, file);
+                assert!(policy.starts_with("private"), "{visibility}: {policy}");
+            }
+        }
     }
 }

@@ -17,7 +17,7 @@ pub use objects::{Served, serve_object};
 pub use observe::{event, log_cron_job};
 pub use pipeline::{Capability, Dependency, Service, SessionCheck, serve};
 pub use respond::{error_response, json, json_with_status, rebuild_with_headers};
-pub use router::{INTERNAL_HOST, RequestContext, Router, post_internal};
+pub use router::{INTERNAL_HOST, RequestContext, Router, post_internal, read_capped};
 
 /// A var holding a number that cannot be negative (a size, a count, a duration): its value,
 /// spaces around it allowed, or `default` when it is unset, not a number of this type, or

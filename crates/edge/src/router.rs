@@ -386,18 +386,32 @@ impl RequestContext {
     where
         T: serde::de::DeserializeOwned,
     {
-        let declared = self
-            .header("Content-Length")
-            .and_then(|length| length.parse::<u64>().ok());
+        let body = self.body_bytes(limit).await?;
+        mirubato_core::input::parse_json_unvalidated(&body, limit)
+    }
+
+    /// The declared `Content-Length`, when there is a readable one.
+    pub fn content_length(&self) -> Option<u64> {
+        self.header("Content-Length")
+            .and_then(|length| length.trim().parse::<u64>().ok())
+    }
+
+    /// The request body, at most `limit` bytes: 413 by its declared length before reading,
+    /// and, for a body without one (chunked), as soon as the bytes read pass the limit, so a
+    /// body never takes more memory than its limit whatever the client claims.
+    pub async fn body_bytes(&mut self, limit: u64) -> Result<Vec<u8>, ApiError> {
+        let declared = self.content_length();
         if declared.is_some_and(|length| length > limit) {
             return Err(ApiError::PayloadTooLarge { limit_bytes: limit });
         }
-        let body = self
+        if self.req.inner().body().is_none() {
+            return Ok(Vec::new());
+        }
+        let stream = self
             .req
-            .bytes()
-            .await
+            .stream()
             .map_err(|_| ApiError::validation("Request body could not be read"))?;
-        mirubato_core::input::parse_json_unvalidated(&body, limit)
+        read_capped(stream, limit, declared).await
     }
 
     /// [`json_with_limit`](Self::json_with_limit) with the default 1 MB limit.
@@ -408,4 +422,25 @@ impl RequestContext {
         self.json_with_limit(mirubato_core::input::MAX_JSON_BODY)
             .await
     }
+}
+
+/// Reads a body stream (a request's, or a fetched response's) into memory, failing with 413
+/// as soon as more than `limit` bytes arrive. `expected` (a declared length) only sizes the
+/// buffer; it is never trusted as a bound.
+pub async fn read_capped(
+    mut stream: worker::ByteStream,
+    limit: u64,
+    expected: Option<u64>,
+) -> Result<Vec<u8>, ApiError> {
+    use futures_util::StreamExt;
+    let capacity = expected.unwrap_or(0).min(limit);
+    let mut body = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| ApiError::validation("The body could not be read"))?;
+        if body.len() as u64 + chunk.len() as u64 > limit {
+            return Err(ApiError::PayloadTooLarge { limit_bytes: limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }

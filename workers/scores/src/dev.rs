@@ -37,16 +37,7 @@ pub async fn upload(mut ctx: RequestContext) -> Result<Response, EdgeError> {
     let content_type = ctx
         .header("Content-Type")
         .unwrap_or_else(|| "application/octet-stream".into());
-    let declared = ctx
-        .header("Content-Length")
-        .and_then(|len| len.parse::<usize>().ok());
-    if declared.is_some_and(|len| len > MAX_PDF_BYTES) {
-        return Err(ApiError::PayloadTooLarge {
-            limit_bytes: MAX_PDF_BYTES as u64,
-        }
-        .into());
-    }
-    let bytes = ctx.req.bytes().await?;
+    let bytes = ctx.body_bytes(MAX_PDF_BYTES as u64).await?;
     let size = bytes.len();
     put_object(&ctx.env.bucket(BUCKET)?, &key, bytes, &content_type, None).await?;
     json(&json!({ "success": true, "data": { "key": key, "size": size } }))

@@ -2,11 +2,12 @@
 //! and page images. Every path checks its input, stores the file in R2, inserts the score as
 //! `pending` and enqueues its processing; `GET /api/import/:id` shows the progress.
 
+use futures_util::StreamExt;
 use mirubato_core::ApiError;
 use mirubato_core::score_id::generate_score_id;
 use mirubato_core::scores::import::{
     ImportSource, MAX_BATCH_URLS, MAX_PDF_BYTES, check_pdf, clean_file_name, import_source,
-    new_score_id, page_images, remote_url, slugify, title_from_name,
+    new_score_id, page_images, remote_url, slugify, title_from_name, url_import_body_limit,
 };
 use mirubato_core::scores::imslp::{self, ImslpLink};
 use mirubato_core::scores::model::{SCORE_COLUMNS, ScoreRow, SqlValue, Visibility};
@@ -16,8 +17,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use url::Url;
 use worker::{
-    D1Database, Env, Fetch, FormEntry, Headers, Method, Request, RequestInit, RequestRedirect,
-    Response,
+    ByteStream, D1Database, Env, Fetch, FormEntry, Headers, HttpMetadata, Method, MultipartUpload,
+    Request, RequestInit, RequestRedirect, Response, UploadedPart,
 };
 
 use crate::limits::{Admission, admit};
@@ -33,9 +34,20 @@ const MAX_IMPORT_BODY: u64 = (MAX_PDF_BYTES as u64) * 4 / 3 + 64 * 1024;
 /// Redirects followed (each hop is checked like the first URL).
 const MAX_REDIRECTS: usize = 3;
 
+/// R2 multipart parts of a PDF streamed from a link: R2's 5 MiB minimum and more, and the
+/// most of the file a link import holds in memory at once.
+const STREAM_PART_BYTES: usize = 8 * 1024 * 1024;
+
+/// The file of an import: in memory (uploads, data URLs), or already streamed into R2 at the
+/// score's key (links).
+pub enum PdfBody {
+    Bytes(Vec<u8>),
+    Stored { size: u64 },
+}
+
 /// What an import knows before processing.
 pub struct NewScore {
-    pub bytes: Vec<u8>,
+    pub body: PdfBody,
     pub r2_key: String,
     pub id: String,
     pub title: Option<String>,
@@ -52,22 +64,22 @@ pub struct NewScore {
 
 impl NewScore {
     pub fn new(bytes: Vec<u8>, file_name: &str, owner: Option<String>) -> Self {
-        Self::with_id(new_score_id(), bytes, file_name, owner)
+        Self::with_id(new_score_id(), PdfBody::Bytes(bytes), file_name, owner)
     }
 
     /// The file of the batch import whose placeholder row is `id`, to be filled in.
-    fn for_placeholder(id: &str, bytes: Vec<u8>, file_name: &str, owner: Option<String>) -> Self {
+    fn for_placeholder(id: &str, body: PdfBody, file_name: &str, owner: Option<String>) -> Self {
         Self {
             fills_placeholder: true,
-            ..Self::with_id(id.to_string(), bytes, file_name, owner)
+            ..Self::with_id(id.to_string(), body, file_name, owner)
         }
     }
 
-    fn with_id(id: String, bytes: Vec<u8>, file_name: &str, owner: Option<String>) -> Self {
+    fn with_id(id: String, body: PdfBody, file_name: &str, owner: Option<String>) -> Self {
         Self {
-            r2_key: format!("imports/{id}/{}", clean_file_name(file_name)),
+            r2_key: import_key(&id, file_name),
             id,
-            bytes,
+            body,
             title: None,
             composer: None,
             fallback_title: title_from_name(file_name).unwrap_or_else(|| "Untitled score".into()),
@@ -81,20 +93,32 @@ impl NewScore {
     }
 }
 
-/// Stores the PDF, inserts the `pending` score, enqueues processing; returns the response data.
+/// The R2 key of an imported file.
+fn import_key(id: &str, file_name: &str) -> String {
+    format!("imports/{id}/{}", clean_file_name(file_name))
+}
+
+/// Stores the PDF (unless it was streamed into R2 already), inserts the `pending` score,
+/// enqueues processing; returns the response data.
 pub async fn store_pdf(env: &Env, score: NewScore) -> Result<Value, EdgeError> {
-    check_pdf(&score.bytes)?;
     let bucket = env.bucket(BUCKET)?;
     let db = env.d1(DB)?;
-    let size = score.bytes.len() as i64;
-    put_object(
-        &bucket,
-        &score.r2_key,
-        score.bytes,
-        "application/pdf",
-        Some(IMMUTABLE),
-    )
-    .await?;
+    let size = match score.body {
+        PdfBody::Bytes(bytes) => {
+            check_pdf(&bytes)?;
+            let size = bytes.len() as i64;
+            put_object(
+                &bucket,
+                &score.r2_key,
+                bytes,
+                "application/pdf",
+                Some(IMMUTABLE),
+            )
+            .await?;
+            size
+        }
+        PdfBody::Stored { size } => size as i64,
+    };
     let title_from_user = score.title.is_some();
     // The file-name title stays on record: processing falls back to it when the PDF's own
     // title is worse (core::scores::title).
@@ -295,30 +319,108 @@ async fn fetch_ok(
     Err(ApiError::validation(format!("Failed to fetch {what}: too many redirects")).into())
 }
 
-/// Fetches a PDF link and returns its bytes, refused unless they are a PDF of at most
-/// `MAX_PDF_BYTES`.
-pub async fn fetch_pdf(
+/// Fetches a PDF link straight into R2 at `key`, in parts of `STREAM_PART_BYTES`, so at
+/// most one part is ever in memory; returns its size. Refused, with nothing left in R2, when
+/// it does not start like a PDF or passes `MAX_PDF_BYTES` (checked on the bytes as they
+/// arrive: a server that declares no length, or a wrong one, is cut off at the limit).
+pub async fn fetch_pdf_into(
+    env: &Env,
     url: Url,
     allow_loopback: bool,
     from: LinkFrom,
-) -> Result<Vec<u8>, EdgeError> {
+    key: &str,
+) -> Result<u64, EdgeError> {
     let mut response = fetch_ok(url, allow_loopback, from, "PDF").await?;
     let declared = response
         .headers()
         .get("Content-Length")?
-        .and_then(|len| len.parse::<usize>().ok());
-    if declared.is_some_and(|len| len > MAX_PDF_BYTES) {
+        .and_then(|len| len.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > MAX_PDF_BYTES as u64) {
         return Err(ApiError::PayloadTooLarge {
             limit_bytes: MAX_PDF_BYTES as u64,
         }
         .into());
     }
-    let bytes = response.bytes().await?;
-    check_pdf(&bytes).map_err(|err| match err {
+    let body = response.stream()?;
+    let bucket = env.bucket(BUCKET)?;
+    let upload = bucket
+        .create_multipart_upload(key)
+        .http_metadata(HttpMetadata {
+            content_type: Some("application/pdf".into()),
+            cache_control: Some(IMMUTABLE.into()),
+            ..HttpMetadata::default()
+        })
+        .execute()
+        .await?;
+    let streamed = stream_parts(&upload, body).await;
+    match streamed {
+        Ok((parts, size)) => {
+            upload.complete(parts).await?;
+            Ok(size)
+        }
+        Err(err) => {
+            // An aborted upload leaves no object and no stored parts behind.
+            if let Err(abort) = upload.abort().await {
+                worker::console_warn!("aborting the upload of {key} failed: {abort}");
+            }
+            Err(err)
+        }
+    }
+}
+
+/// Copies `body` into `upload`'s parts (all `STREAM_PART_BYTES` but the last, as R2
+/// requires); returns the parts and the total size.
+async fn stream_parts(
+    upload: &MultipartUpload,
+    mut body: ByteStream,
+) -> Result<(Vec<UploadedPart>, u64), EdgeError> {
+    let mut parts = Vec::new();
+    let mut buffer: Vec<u8> = Vec::new();
+    let mut size: u64 = 0;
+    let mut checked = false;
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk?;
+        size += chunk.len() as u64;
+        if size > MAX_PDF_BYTES as u64 {
+            return Err(ApiError::PayloadTooLarge {
+                limit_bytes: MAX_PDF_BYTES as u64,
+            }
+            .into());
+        }
+        buffer.extend_from_slice(&chunk);
+        if !checked && buffer.len() >= PDF_MAGIC_BYTES {
+            not_a_pdf_link(check_pdf(&buffer))?;
+            checked = true;
+        }
+        while buffer.len() >= STREAM_PART_BYTES {
+            let rest = buffer.split_off(STREAM_PART_BYTES);
+            let number = u16::try_from(parts.len() + 1).map_err(ApiError::internal)?;
+            parts.push(
+                upload
+                    .upload_part(number, std::mem::replace(&mut buffer, rest))
+                    .await?,
+            );
+        }
+    }
+    if !checked {
+        not_a_pdf_link(check_pdf(&buffer))?;
+    }
+    if !buffer.is_empty() || parts.is_empty() {
+        let number = u16::try_from(parts.len() + 1).map_err(ApiError::internal)?;
+        parts.push(upload.upload_part(number, buffer).await?);
+    }
+    Ok((parts, size))
+}
+
+/// Bytes enough to tell a PDF by its `%PDF-` header.
+const PDF_MAGIC_BYTES: usize = 5;
+
+/// A link that is not a PDF is the caller's bad input, said in their terms.
+fn not_a_pdf_link(checked: Result<(), ApiError>) -> Result<(), ApiError> {
+    checked.map_err(|err| match err {
         ApiError::Validation { .. } => ApiError::validation("URL does not point to a PDF file"),
         other => other,
-    })?;
-    Ok(bytes)
+    })
 }
 
 fn allow_loopback(ctx: &RequestContext) -> bool {
@@ -447,22 +549,28 @@ async fn import_url_checked(
     ctx: &mut RequestContext,
     owner: Option<String>,
 ) -> Result<Value, EdgeError> {
-    let body: UrlImport = ctx.json_value_with_limit(MAX_IMPORT_BODY).await?;
+    let body: UrlImport = ctx
+        .json_value_with_limit(url_import_body_limit(owner.is_some()))
+        .await?;
     let title = optional_text(body.title, "title", 300)?;
     let composer = optional_text(body.composer, "composer", 200)?;
-    let (bytes, name, source_url) = match import_source(&body.url, allow_loopback(ctx))? {
+    let id = new_score_id();
+    let (body, name, source_url) = match import_source(&body.url, allow_loopback(ctx))? {
         ImportSource::Inline(bytes) => (
-            bytes,
+            PdfBody::Bytes(bytes),
             body.filename.unwrap_or_else(|| "upload.pdf".into()),
             None,
         ),
         ImportSource::Remote(url) => {
-            let bytes = fetch_pdf(url.clone(), allow_loopback(ctx), LinkFrom::Caller).await?;
             let name = body.filename.unwrap_or_else(|| url.path().to_string());
-            (bytes, name, Some(url.to_string()))
+            let key = import_key(&id, &name);
+            let loopback = allow_loopback(ctx);
+            let size =
+                fetch_pdf_into(&ctx.env, url.clone(), loopback, LinkFrom::Caller, &key).await?;
+            (PdfBody::Stored { size }, name, Some(url.to_string()))
         }
     };
-    let mut score = NewScore::new(bytes, &name, owner);
+    let mut score = NewScore::with_id(id, body, &name, owner);
     score.title = title;
     score.composer = composer;
     score.source_url = source_url;
@@ -485,6 +593,14 @@ async fn import_multipart_checked(
         .header("Content-Length")
         .and_then(|len| len.parse::<u64>().ok());
     if declared.is_some_and(|len| len > MAX_PDF_BYTES as u64 + 64 * 1024) {
+        return Err(ApiError::PayloadTooLarge {
+            limit_bytes: MAX_PDF_BYTES as u64,
+        }
+        .into());
+    }
+    // The runtime reads a form whole before we see it, so a form without a declared length
+    // (chunked) could not be stopped at the limit: it is refused before any byte is read.
+    if declared.is_none() {
         return Err(ApiError::PayloadTooLarge {
             limit_bytes: MAX_PDF_BYTES as u64,
         }
@@ -579,10 +695,13 @@ pub async fn import_imslp_link(
             (first, title, composer)
         }
     };
-    let bytes = fetch_pdf(pdf_url.clone(), loopback, LinkFrom::Imslp).await?;
+    let id = placeholder.map_or_else(new_score_id, str::to_string);
+    let key = import_key(&id, pdf_url.path());
+    let size = fetch_pdf_into(env, pdf_url.clone(), loopback, LinkFrom::Imslp, &key).await?;
+    let body = PdfBody::Stored { size };
     let mut score = match placeholder {
-        Some(id) => NewScore::for_placeholder(id, bytes, pdf_url.path(), owner),
-        None => NewScore::new(bytes, pdf_url.path(), owner),
+        Some(_) => NewScore::for_placeholder(&id, body, pdf_url.path(), owner),
+        None => NewScore::with_id(id, body, pdf_url.path(), owner),
     };
     score.title = title;
     score.composer = composer;

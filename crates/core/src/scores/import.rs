@@ -17,6 +17,24 @@ pub const MAX_PDF_BYTES: usize = 50 * 1024 * 1024;
 pub const MAX_IMAGES: usize = 20;
 pub const MAX_IMAGE_BYTES: usize = 10 * 1024 * 1024;
 pub const MAX_IMAGES_TOTAL_BYTES: usize = 50 * 1024 * 1024;
+/// Largest PDF sent inline as a data URL by a signed-in caller, and by an anonymous one.
+/// A data URL arrives inside a JSON body, so the worker holds the body, the decoded string
+/// and the bytes at once: these keep that well under the isolate's 128 MB (larger files go
+/// through the multipart upload or a link, which are not held twice).
+pub const MAX_DATA_URL_PDF_BYTES: usize = 25 * 1024 * 1024;
+pub const MAX_ANONYMOUS_DATA_URL_PDF_BYTES: usize = 10 * 1024 * 1024;
+
+/// The largest `POST /api/import` JSON body: the caller's data-URL PDF grown by base64, plus
+/// room for the other fields.
+pub fn url_import_body_limit(signed_in: bool) -> u64 {
+    let pdf = if signed_in {
+        MAX_DATA_URL_PDF_BYTES
+    } else {
+        MAX_ANONYMOUS_DATA_URL_PDF_BYTES
+    };
+    (pdf as u64).div_ceil(3) * 4 + 64 * 1024
+}
+
 /// URLs per batch import.
 pub const MAX_BATCH_URLS: usize = 10;
 /// Longest source URL kept.
@@ -456,5 +474,16 @@ mod tests {
             prop_assert!(!clean.contains('/') && !clean.starts_with('.'));
             prop_assert!(clean.len() <= 104);
         }
+    }
+
+    #[test]
+    fn url_import_bodies_hold_their_data_url_and_stay_small() {
+        let anonymous = url_import_body_limit(false);
+        let signed_in = url_import_body_limit(true);
+        assert!(anonymous >= (MAX_ANONYMOUS_DATA_URL_PDF_BYTES as u64) * 4 / 3);
+        assert!(signed_in >= (MAX_DATA_URL_PDF_BYTES as u64) * 4 / 3);
+        assert!(anonymous < signed_in);
+        // Body + string + bytes at once must leave most of 128 MB free.
+        assert!(signed_in * 2 + MAX_DATA_URL_PDF_BYTES as u64 <= 96 * 1024 * 1024);
     }
 }

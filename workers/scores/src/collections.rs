@@ -3,11 +3,11 @@
 //! owner's token; sharing and featuring are in `sharing.rs`.
 
 use mirubato_core::ApiError;
-use mirubato_core::scores::import::slugify;
 use mirubato_core::scores::model::{
     CreateCollection, SCORE_COLUMNS, ScoreIds, ScoreRef, ScoreRow, SqlValue, UpdateCollection,
     Visibility, clean_tags,
 };
+use mirubato_core::scores::sharing::collection_slug;
 use mirubato_edge::{EdgeError, RequestContext, json, json_with_status};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -33,10 +33,13 @@ pub struct CollectionRow {
     created_at: String,
     updated_at: String,
     score_ids: Option<String>,
+    public_score_ids: Option<String>,
 }
 
 pub const COLLECTION_SELECT: &str = "SELECT c.*, (SELECT json_group_array(score_id) FROM \
-    (SELECT score_id FROM collection_members m WHERE m.collection_id = c.id ORDER BY display_order, added_at)) AS score_ids \
+    (SELECT score_id FROM collection_members m WHERE m.collection_id = c.id ORDER BY display_order, added_at)) AS score_ids, \
+    (SELECT json_group_array(score_id) FROM (SELECT m.score_id FROM collection_members m JOIN scores s ON s.id = m.score_id \
+    WHERE m.collection_id = c.id AND s.visibility = 'public' ORDER BY m.display_order, m.added_at)) AS public_score_ids \
     FROM user_collections c";
 
 impl CollectionRow {
@@ -45,6 +48,23 @@ impl CollectionRow {
         serde_json::from_str(&self.shared_with).unwrap_or_default()
     }
 
+    /// The collection as `viewer` may see it: whole for its owner; for anyone else without
+    /// the ids of its scores that are not public and without `sharedWith` (who else it was
+    /// shared with is the owner's business).
+    pub fn view_for(&self, viewer: Option<&str>) -> Value {
+        let mut view = self.view();
+        if viewer != Some(self.user_id.as_str()) {
+            view["scoreIds"] =
+                serde_json::from_str(self.public_score_ids.as_deref().unwrap_or("[]"))
+                    .unwrap_or_else(|_| json!([]));
+            if let Some(fields) = view.as_object_mut() {
+                fields.remove("sharedWith");
+            }
+        }
+        view
+    }
+
+    /// The owner's view of the collection.
     pub fn view(&self) -> Value {
         let parse = |text: &str| serde_json::from_str::<Value>(text).unwrap_or_else(|_| json!([]));
         json!({
@@ -134,7 +154,8 @@ pub async fn create(mut ctx: RequestContext) -> Result<Response, EdgeError> {
     }
     let db = ctx.env.d1(DB)?;
     ensure_default(&db, &caller).await?;
-    let slug = slugify(name, None);
+    let visibility = body.visibility.unwrap_or(Visibility::Private);
+    let slug = collection_slug(name, visibility, None);
     let taken: Option<CollectionRow> = first(
         &db,
         &format!("{COLLECTION_SELECT} WHERE c.user_id = ? AND c.slug = ?"),
@@ -155,10 +176,7 @@ pub async fn create(mut ctx: RequestContext) -> Result<Response, EdgeError> {
             ("name", text(name)),
             ("description", body.description.clone().into()),
             ("slug", text(&slug)),
-            (
-                "visibility",
-                text(body.visibility.unwrap_or(Visibility::Private).as_str()),
-            ),
+            ("visibility", text(visibility.as_str())),
             (
                 "tags",
                 SqlValue::Text(json!(clean_tags(&body.tags)?).to_string()),
@@ -192,8 +210,22 @@ pub async fn update(mut ctx: RequestContext) -> Result<Response, EdgeError> {
         if name.is_empty() {
             return Err(ApiError::validation("name must not be blank").into());
         }
-        assignments.extend(["name = ?".into(), "slug = ?".into()]);
-        binds.extend([text(name), SqlValue::Text(slugify(name, None))]);
+        assignments.push("name = ?".into());
+        binds.push(text(name));
+    }
+    if body.name.is_some() || body.visibility.is_some() {
+        let name = body
+            .name
+            .as_deref()
+            .map_or(collection.name.as_str(), str::trim);
+        let current = Visibility::parse(&collection.visibility).unwrap_or(Visibility::Private);
+        let visibility = body.visibility.unwrap_or(current);
+        assignments.push("slug = ?".into());
+        binds.push(SqlValue::Text(collection_slug(
+            name,
+            visibility,
+            Some((&collection.slug, current)),
+        )));
     }
     if let Some(description) = &body.description {
         assignments.push("description = ?".into());
@@ -366,7 +398,7 @@ pub async fn featured(ctx: RequestContext) -> Result<Response, EdgeError> {
     .await?;
     let mut data = Vec::new();
     for row in &rows {
-        let mut view = row.view();
+        let mut view = row.view_for(caller.as_deref());
         view["scores"] = Value::Array(member_scores(&db, &row.id, caller.as_deref()).await?);
         data.push(view);
     }
@@ -385,5 +417,6 @@ pub async fn by_slug(ctx: RequestContext) -> Result<Response, EdgeError> {
     .await?
     .ok_or_else(|| ApiError::not_found("Collection not found"))?;
     let scores = member_scores(&db, &row.id, caller.as_deref()).await?;
-    json(&json!({ "success": true, "data": { "collection": row.view(), "scores": scores } }))
+    let collection = row.view_for(caller.as_deref());
+    json(&json!({ "success": true, "data": { "collection": collection, "scores": scores } }))
 }

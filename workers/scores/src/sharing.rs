@@ -33,7 +33,7 @@ async fn with_scores(
 ) -> Result<Vec<Value>, EdgeError> {
     let mut data = Vec::with_capacity(rows.len());
     for row in rows {
-        let mut view = row.view();
+        let mut view = row.view_for(viewer);
         view["scores"] = Value::Array(member_scores(db, &row.id, viewer).await?);
         data.push(view);
     }

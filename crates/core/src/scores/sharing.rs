@@ -5,6 +5,8 @@ use serde::Deserialize;
 use validator::Validate;
 
 use crate::ApiError;
+use crate::scores::import::slugify;
+use crate::scores::model::Visibility;
 use crate::user::Role;
 
 /// Most recipients one collection is shared with.
@@ -13,6 +15,30 @@ pub const MAX_RECIPIENTS: usize = 200;
 /// Teachers and administrators share collections; everyone else is refused.
 pub fn may_share(role: Role) -> bool {
     matches!(role, Role::Teacher | Role::Admin)
+}
+
+/// The slug (the address of `GET /api/collections/:slug`) a collection has after it is
+/// created or changed to `name` and `visibility`, given its `current` slug and visibility.
+/// An unlisted collection is reachable by its link alone, so its slug is 128 random bits
+/// (kept while it stays unlisted, whatever its name); any other collection's slug is derived
+/// from its name, so public addresses stay readable and stable.
+pub fn collection_slug(
+    name: &str,
+    visibility: Visibility,
+    current: Option<(&str, Visibility)>,
+) -> String {
+    match (visibility, current) {
+        (Visibility::Unlisted, Some((slug, Visibility::Unlisted))) if is_random_slug(slug) => {
+            slug.to_string()
+        }
+        (Visibility::Unlisted, _) => uuid::Uuid::new_v4().simple().to_string(),
+        _ => slugify(name, None),
+    }
+}
+
+/// Whether a slug has the shape of an unlisted collection's random slug (32 hex digits).
+pub fn is_random_slug(slug: &str) -> bool {
+    slug.len() == 32 && slug.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// `POST/DELETE /api/collections/shared/:id/share`.
@@ -117,6 +143,51 @@ impl FeaturedOrder {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn unlisted_collections_get_random_slugs_others_their_name() {
+        let public = collection_slug("Bach Inventions", Visibility::Public, None);
+        assert_eq!(public, "bach-inventions");
+        assert_eq!(
+            collection_slug("Bach Inventions", Visibility::Private, None),
+            public
+        );
+        let unlisted = collection_slug("Bach Inventions", Visibility::Unlisted, None);
+        assert!(is_random_slug(&unlisted) && !unlisted.contains("bach"));
+        let other = collection_slug("Bach Inventions", Visibility::Unlisted, None);
+        assert_ne!(
+            unlisted, other,
+            "two unlisted collections never share a slug"
+        );
+        // Renamed while unlisted: the link keeps working.
+        let renamed = collection_slug(
+            "Inventions",
+            Visibility::Unlisted,
+            Some((&unlisted, Visibility::Unlisted)),
+        );
+        assert_eq!(renamed, unlisted);
+        // Made unlisted from public: the old readable address stops leading to it.
+        let hidden = collection_slug(
+            "Bach Inventions",
+            Visibility::Unlisted,
+            Some(("bach-inventions", Visibility::Public)),
+        );
+        assert!(is_random_slug(&hidden));
+        // An unlisted one still named after itself (made before random slugs) gets one.
+        let legacy = collection_slug(
+            "Bach Inventions",
+            Visibility::Unlisted,
+            Some(("bach-inventions", Visibility::Unlisted)),
+        );
+        assert!(is_random_slug(&legacy));
+        // Made public again: the readable slug of its name.
+        let shown = collection_slug(
+            "Bach Inventions",
+            Visibility::Public,
+            Some((&unlisted, Visibility::Unlisted)),
+        );
+        assert_eq!(shown, "bach-inventions");
+    }
 
     fn ids(list: &[&str]) -> Vec<String> {
         list.iter().map(|id| id.to_string()).collect()

@@ -66,6 +66,14 @@ pub enum ApiError {
     RangeNotSatisfiable { size: u64 },
     #[error("Too many requests; retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
+    /// A per-user daily allowance (e.g. AI-written dictionary terms) is used up until the
+    /// next UTC day.
+    #[error("Daily {what} limit reached ({limit} per day); retry in {retry_after_secs} s")]
+    DailyLimit {
+        what: &'static str,
+        limit: u64,
+        retry_after_secs: u64,
+    },
     /// A user already holds the most sockets one may hold open at once.
     #[error("Too many connections: at most {limit} devices per user")]
     TooManyConnections { limit: usize, retry_after_secs: u64 },
@@ -109,7 +117,9 @@ impl ApiError {
             | Self::QuotaExceeded { .. } => 413,
             Self::UnsupportedMediaType(_) => 415,
             Self::RangeNotSatisfiable { .. } => 416,
-            Self::RateLimited { .. } | Self::TooManyConnections { .. } => 429,
+            Self::RateLimited { .. }
+            | Self::TooManyConnections { .. }
+            | Self::DailyLimit { .. } => 429,
             Self::Internal(_) => 500,
             Self::Upstream(_) => 502,
             Self::Unavailable(_) => 503,
@@ -128,7 +138,9 @@ impl ApiError {
             Self::QuotaExceeded { .. } => ErrorCode::QuotaExceeded,
             Self::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
             Self::RangeNotSatisfiable { .. } => ErrorCode::RangeNotSatisfiable,
-            Self::RateLimited { .. } | Self::TooManyConnections { .. } => ErrorCode::RateLimited,
+            Self::RateLimited { .. }
+            | Self::TooManyConnections { .. }
+            | Self::DailyLimit { .. } => ErrorCode::RateLimited,
             Self::Internal(_) => ErrorCode::InternalError,
             Self::Upstream(_) => ErrorCode::BadGateway,
             Self::Unavailable(_) => ErrorCode::ServiceUnavailable,
@@ -148,6 +160,9 @@ impl ApiError {
         match self {
             Self::RateLimited { retry_after_secs }
             | Self::TooManyConnections {
+                retry_after_secs, ..
+            }
+            | Self::DailyLimit {
                 retry_after_secs, ..
             } => {
                 vec![("Retry-After", retry_after_secs.to_string())]
@@ -179,6 +194,11 @@ impl ApiError {
             Self::TooManyConnections {
                 limit,
                 retry_after_secs,
+            } => Some(serde_json::json!({ "limit": limit, "retryAfter": retry_after_secs })),
+            Self::DailyLimit {
+                limit,
+                retry_after_secs,
+                ..
             } => Some(serde_json::json!({ "limit": limit, "retryAfter": retry_after_secs })),
             Self::QuotaExceeded {
                 used_bytes,

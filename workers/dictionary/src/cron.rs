@@ -64,7 +64,15 @@ async fn cleanup(
         iso(now - Duration::days(30)).get(..10).unwrap_or_default()
     )?)
     .await?;
-    Ok(json!({"search_analytics": analytics, "seed_queue": seeds, "ai_token_usage": usage}))
+    let generations = deleted(query!(
+        db,
+        "DELETE FROM ai_generations WHERE day < ?1",
+        iso(now - Duration::days(30)).get(..10).unwrap_or_default()
+    )?)
+    .await?;
+    Ok(
+        json!({"search_analytics": analytics, "seed_queue": seeds, "ai_token_usage": usage, "ai_generations": generations}),
+    )
 }
 
 #[derive(Deserialize)]

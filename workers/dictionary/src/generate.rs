@@ -1,13 +1,18 @@
 //! New and better entries written by Workers AI: a missing term generated for a signed-in
 //! caller, a queued low-quality entry enhanced by the cron. A generated entry is published
-//! (not human-verified) when its quality reaches `QUALITY_THRESHOLD`, else it waits in the
-//! review queue.
+//! (not human-verified) only when its quality reaches `QUALITY_THRESHOLD` and it passes the
+//! review gate (`core::dictionary::review`); else it waits in the review queue, off every
+//! page, sitemap and search, until an administrator approves it. Each user may ask for
+//! `AI_DAILY_GENERATIONS_PER_USER` generations per UTC day.
 
 use mirubato_core::ApiError;
 use mirubato_core::dictionary::entry::QualityScore;
 use mirubato_core::dictionary::generate::{
     DEFINITION_MODEL, ENHANCEMENT_MODEL, FALLBACK_MODEL, definition_request, enhancement_request,
     merge_enhancement, parse_definition,
+};
+use mirubato_core::dictionary::review::{
+    DAILY_GENERATIONS_VAR, admit_generation, daily_generations, review_gate,
 };
 use mirubato_core::dictionary::{Entry, Lang, TermType};
 use mirubato_edge::EdgeError;
@@ -91,17 +96,26 @@ pub async fn missing_term(
     };
     let overall = QualityScore::compute(&input.definition, &json!({}), false).overall;
     let threshold = var_or(env, "QUALITY_THRESHOLD", DEFAULT_QUALITY_THRESHOLD);
-    if i64::from(overall) < threshold {
+    let doubts = review_gate(term, &input.definition);
+    let reason = if i64::from(overall) < threshold {
+        Some("low_score".to_string())
+    } else if !doubts.is_empty() {
+        Some(format!("review_gate: {}", doubts.join("; ")))
+    } else {
+        None
+    };
+    if let Some(reason) = reason {
         let review_id = uuid::Uuid::new_v4().to_string();
         let content = serde_json::to_string(&input).map_err(ApiError::internal)?;
         query!(
             db,
             "INSERT INTO manual_review_queue (id, term, generated_content, quality_score, reason, status, created_at) \
-             VALUES (?1, ?2, ?3, ?4, 'low_score', 'pending', ?5)",
+             VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6)",
             &review_id,
             term,
             content,
             f64::from(overall),
+            reason,
             now
         )?
         .run()
@@ -115,6 +129,39 @@ pub async fn missing_term(
         .await?
         .ok_or_else(|| ApiError::internal("generated entry vanished after its upsert"))?;
     Ok(Outcome::Published(Box::new(entry)))
+}
+
+/// Counts one generation asked for by `user_id` today and refuses it (429, until the next UTC
+/// day) past the user's daily allowance. One atomic upsert, so concurrent requests cannot
+/// both take the last one.
+pub async fn count_generation(
+    env: &Env,
+    db: &D1Database,
+    user_id: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<(), EdgeError> {
+    #[derive(serde::Deserialize)]
+    struct Used {
+        count: f64,
+    }
+    let day = at.format("%Y-%m-%d").to_string();
+    let used = query!(
+        db,
+        "INSERT INTO ai_generations (user_id, day, count) VALUES (?1, ?2, 1) \
+         ON CONFLICT (user_id, day) DO UPDATE SET count = count + 1 RETURNING count",
+        user_id,
+        day
+    )?
+    .first::<Used>(None)
+    .await?
+    .map_or(1, |used| used.count as u64);
+    let limit = daily_generations(
+        env.var(DAILY_GENERATIONS_VAR)
+            .ok()
+            .map(|value| value.to_string())
+            .as_deref(),
+    );
+    Ok(admit_generation(used, limit, at)?)
 }
 
 /// Asks the enhancement model to improve `entry`; saves the result (no longer

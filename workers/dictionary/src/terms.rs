@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use validator::Validate;
 use worker::{D1Database, Response, query};
 
-use crate::generate::{Outcome, missing_term};
+use crate::generate::{Outcome, count_generation, missing_term};
 use crate::guard::with_optional_caller;
 use crate::store::{entries_named, entry_by_id, find_term, suggestions};
 use crate::{DB, cache, clock, with_cache_header};
@@ -185,7 +185,8 @@ pub async fn lookup(ctx: RequestContext) -> Result<Response, EdgeError> {
                 )),
                 (true, Some(claims)) => {
                     let written = decoded_path_term(&ctx)?;
-                    let (_, now) = clock();
+                    let (at, now) = clock();
+                    count_generation(&ctx.env, &db, &claims.sub, at).await?;
                     let requested_by = format!("user:{}", claims.sub);
                     Some(missing_term(&ctx.env, &db, written.trim(), lang, kind, &requested_by, &now).await?)
                 }

@@ -6,6 +6,7 @@ pub mod access;
 pub mod entry;
 pub mod generate;
 pub mod lang;
+pub mod review;
 pub mod search;
 pub mod seed;
 pub mod seo;

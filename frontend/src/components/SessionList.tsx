@@ -3,6 +3,7 @@ import { errorMessage } from '../config'
 import { useI18n } from '../i18n'
 import { endSession, formatDate, listSessions, relativeTime, type DeviceSession } from '../lib/devices'
 import { useServices } from '../services'
+import { Button, Dialog } from '../ui'
 
 type Listing =
   | { status: 'loading' }
@@ -21,7 +22,7 @@ export function SessionList() {
   const [notice, setNotice] = useState<{ text: string; failed: boolean } | null>(null)
   const [everywhere, setEverywhere] = useState<'idle' | 'busy'>('idle')
   const noticeRef = useRef<HTMLParagraphElement>(null)
-  const dialog = useRef<HTMLDialogElement>(null)
+  const [confirming, setConfirming] = useState(false)
   const live = useRef(true)
 
   const load = useCallback(async () => {
@@ -74,7 +75,7 @@ export function SessionList() {
       await signOut({ everywhere: true })
     } catch (err) {
       if (!live.current) return
-      dialog.current?.close()
+      setConfirming(false)
       setEverywhere('idle')
       setNotice({ text: t('sessions.everywhereFailed', { reason: errorMessage(err) }), failed: true })
     }
@@ -162,34 +163,30 @@ export function SessionList() {
       )}
 
       <div className="mt-4">
-        <button type="button" className="btn-quiet border-red-300 text-red-800" onClick={() => dialog.current?.showModal()}>
+        <Button variant="danger" onClick={() => setConfirming(true)}>
           {t('sessions.everywhere')}
-        </button>
+        </Button>
       </div>
 
-      <dialog
-        ref={dialog}
-        aria-labelledby="everywhere-title"
-        aria-describedby="everywhere-text"
-        className="m-auto w-[min(28rem,calc(100%-2rem))] rounded-lg border border-sage-200 bg-white p-5 text-sage-900 shadow-xl backdrop:bg-black/40"
-        onClose={() => setEverywhere('idle')}
+      <Dialog
+        open={confirming}
+        onClose={() => {
+          if (everywhere === 'busy') return
+          setConfirming(false)
+        }}
+        title={t('sessions.everywhere')}
+        description={t('sessions.everywhereConfirm')}
       >
-        <h3 id="everywhere-title" className="font-semibold">
-          {t('sessions.everywhere')}
-        </h3>
-        <p id="everywhere-text" className="mt-2 text-sm">
-          {t('sessions.everywhereConfirm')}
-        </p>
         <div className="mt-4 flex flex-wrap justify-end gap-2">
           {/* First in order, so it has the focus when the dialog opens: Enter does no harm. */}
-          <button type="button" className="btn-quiet" autoFocus onClick={() => dialog.current?.close()} disabled={everywhere === 'busy'}>
+          <Button autoFocus onClick={() => setConfirming(false)} disabled={everywhere === 'busy'}>
             {t('common.cancel')}
-          </button>
-          <button type="button" className="btn-quiet border-red-300 text-red-800" onClick={() => void endEverywhere()} disabled={everywhere === 'busy'}>
+          </Button>
+          <Button variant="danger" onClick={() => void endEverywhere()} disabled={everywhere === 'busy'}>
             {everywhere === 'busy' ? t('sessions.signingOut') : t('sessions.everywhereButton')}
-          </button>
+          </Button>
         </div>
-      </dialog>
+      </Dialog>
     </section>
   )
 }

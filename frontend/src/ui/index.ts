@@ -1,0 +1,10 @@
+/** The design system: tokens live in tokens.css; every screen builds from these. */
+export { Button, cx, type ButtonProps, type ButtonVariant } from './Button'
+export { Card } from './Card'
+export { Badge, TONE_CLASSES, type Tone } from './Badge'
+export { Tile } from './Tile'
+export { Dialog, type DialogProps } from './Dialog'
+export { Tabs, type TabItem } from './Tabs'
+export { Field, Select, type Option } from './Field'
+export { EmptyState } from './EmptyState'
+export { ToastProvider, useToast, type ToastInput } from './Toast'

@@ -50,9 +50,17 @@ export interface EntryInput {
   piece?: { title: string; composer: string }
 }
 
-/** Fill and save the new-entry form on /logbook. */
-export async function logEntry(page: Page, entry: EntryInput): Promise<void> {
+/** The new-entry form on /logbook: in a sheet, opened with "Add entry" unless it is open already. */
+export async function openEntryForm(page: Page) {
   const form = page.getByRole('form', { name: 'Log practice' })
+  if (!(await form.isVisible())) await page.getByRole('button', { name: 'Add entry', exact: true }).click()
+  await expect(page.getByRole('dialog', { name: 'Log practice' })).toBeVisible()
+  return form
+}
+
+/** Fill and save the new-entry form on /logbook (the sheet closes on save). */
+export async function logEntry(page: Page, entry: EntryInput): Promise<void> {
+  const form = await openEntryForm(page)
   await form.getByLabel('Duration (minutes)').fill(String(entry.minutes))
   if (entry.piece) {
     await form.getByLabel('Piece title').fill(entry.piece.title)
@@ -61,6 +69,7 @@ export async function logEntry(page: Page, entry: EntryInput): Promise<void> {
   }
   await form.getByLabel('Notes').fill(entry.notes)
   await form.getByRole('button', { name: 'Save' }).click()
+  await expect(form).toBeHidden()
   await expect(page.getByTestId('entry').filter({ hasText: entry.notes })).toBeVisible()
 }
 

@@ -1,4 +1,4 @@
-import { signIn, uniqueEmail, logEntry } from './app'
+import { signIn, uniqueEmail, logEntry, openEntryForm } from './app'
 import { expect, saveScreenshot, test } from './fixtures'
 
 test('the practice timer survives a reload and fills in the entry', async ({ page }) => {
@@ -49,7 +49,7 @@ test('goals track linked practice; plans schedule sessions to check in; template
   await expect(page.getByTestId('goal')).toContainText('0 of 30')
 
   await page.goto('/logbook')
-  const entryForm = page.getByRole('form', { name: 'Log practice' })
+  const entryForm = await openEntryForm(page)
   await entryForm.getByLabel('Goals').selectOption({ label: 'Half an hour of scales' })
   await logEntry(page, { minutes: 20, notes: 'scales for the goal' })
   await page.goto('/goals')

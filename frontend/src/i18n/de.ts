@@ -380,7 +380,7 @@ export const de: Messages = {
   'logbook.thisWeek': "Diese Woche",
   'logbook.total': "Insgesamt geübt",
   'logbook.heatmap': "Übungszeit im letzten Jahr",
-  'logbook.heatmapSummary': "{days} Tage mit Übung im letzten Jahr",
+  'logbook.heatmapSummary': "Tage mit Übung im letzten Jahr: {days}",
   'logbook.less': "Weniger",
   'logbook.more': "Mehr",
   'logbook.search': "Einträge durchsuchen",

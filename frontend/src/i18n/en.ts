@@ -380,7 +380,7 @@ export const en = {
   'logbook.thisWeek': "This week",
   'logbook.total': "Total practice",
   'logbook.heatmap': "Practice over the last year",
-  'logbook.heatmapSummary': "{days} days with practice in the last year",
+  'logbook.heatmapSummary': "Days with practice in the last year: {days}",
   'logbook.less': "Less",
   'logbook.more': "More",
   'logbook.search': "Search entries",

@@ -380,7 +380,7 @@ export const es: Messages = {
   'logbook.thisWeek': "Esta semana",
   'logbook.total': "Práctica total",
   'logbook.heatmap': "Práctica del último año",
-  'logbook.heatmapSummary': "{days} días con práctica en el último año",
+  'logbook.heatmapSummary': "Días con práctica en el último año: {days}",
   'logbook.less': "Menos",
   'logbook.more': "Más",
   'logbook.search': "Buscar entradas",

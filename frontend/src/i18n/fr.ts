@@ -380,7 +380,7 @@ export const fr: Messages = {
   'logbook.thisWeek': "Cette semaine",
   'logbook.total': "Pratique totale",
   'logbook.heatmap': "Pratique de l’année écoulée",
-  'logbook.heatmapSummary': "{days} jours de pratique sur l’année écoulée",
+  'logbook.heatmapSummary': "Jours de pratique sur l’année écoulée : {days}",
   'logbook.less': "Moins",
   'logbook.more': "Plus",
   'logbook.search': "Rechercher dans les séances",

@@ -8,6 +8,8 @@ import {
   filtersFromQuery,
   filtersToQuery,
   hasFilters,
+  isTypingTarget,
+  logbookShortcut,
   practiceTotals,
   weekStart,
 } from './logbook'
@@ -145,5 +147,29 @@ describe('duplicate', () => {
     expect(copy).not.toHaveProperty('seq')
     copy.pieces![0].title = 'changed'
     expect(source.pieces![0].title).toBe('Clair de Lune')
+  })
+})
+
+describe('shortcuts', () => {
+  const free = { modifier: false, typing: false, dialogOpen: false }
+  it('n opens a new entry and / the search', () => {
+    expect(logbookShortcut('n', free)).toBe('new')
+    expect(logbookShortcut('/', free)).toBe('search')
+    expect(logbookShortcut('x', free)).toBeNull()
+  })
+  it('does nothing while typing, with a modifier, or over a dialog', () => {
+    expect(logbookShortcut('n', { ...free, typing: true })).toBeNull()
+    expect(logbookShortcut('n', { ...free, modifier: true })).toBeNull()
+    expect(logbookShortcut('/', { ...free, dialogOpen: true })).toBeNull()
+  })
+  it('counts text fields as typing, not checkboxes or plain elements', () => {
+    const element = (tag: string, type = '', editable = false) =>
+      ({ tagName: tag, type, isContentEditable: editable, closest: (selector: string) => (selector.includes(tag.toLowerCase()) ? { tagName: tag, type } : null) }) as unknown as EventTarget
+    expect(isTypingTarget(element('INPUT', 'search'))).toBe(true)
+    expect(isTypingTarget(element('TEXTAREA'))).toBe(true)
+    expect(isTypingTarget(element('INPUT', 'checkbox'))).toBe(false)
+    expect(isTypingTarget(element('DIV', '', true))).toBe(true)
+    expect(isTypingTarget(element('BUTTON'))).toBe(false)
+    expect(isTypingTarget(null)).toBe(false)
   })
 })

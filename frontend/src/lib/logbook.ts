@@ -196,3 +196,30 @@ export function duplicateEntry(entry: Entry, id: string, now: Date): Entry {
   for (const key of COPY_DROPS) if (key !== 'id') delete copy[key]
   return copy
 }
+
+export type Shortcut = 'new' | 'search'
+
+/**
+ * The logbook's single-key shortcuts: `n` a new entry, `/` the search. Not while typing in a
+ * field, with a modifier held, or with a dialog open.
+ */
+export function logbookShortcut(
+  key: string,
+  context: { modifier: boolean; typing: boolean; dialogOpen: boolean },
+): Shortcut | null {
+  if (context.modifier || context.typing || context.dialogOpen) return null
+  if (key === 'n' || key === 'N') return 'new'
+  if (key === '/') return 'search'
+  return null
+}
+
+/** Whether keys typed at this element are text (an input, a textarea, a select, contenteditable). */
+export function isTypingTarget(target: EventTarget | null): boolean {
+  if (!target || typeof (target as Element).closest !== 'function') return false
+  const element = target as HTMLElement
+  if (element.isContentEditable) return true
+  const field = element.closest('input, textarea, select')
+  if (!field) return false
+  const type = (field as HTMLInputElement).type
+  return !(field.tagName === 'INPUT' && ['checkbox', 'radio', 'button', 'submit', 'reset', 'range', 'color', 'file'].includes(type))
+}

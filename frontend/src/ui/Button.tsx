@@ -1,4 +1,4 @@
-import type { ButtonHTMLAttributes } from 'react'
+import type { ButtonHTMLAttributes, Ref } from 'react'
 
 export type ButtonVariant = 'primary' | 'quiet' | 'danger' | 'ghost'
 
@@ -11,6 +11,7 @@ const VARIANTS: Record<ButtonVariant, string> = {
 
 export interface ButtonProps extends ButtonHTMLAttributes<HTMLButtonElement> {
   variant?: ButtonVariant
+  ref?: Ref<HTMLButtonElement>
 }
 
 /** A button of the design system; `type="button"` unless said otherwise. */

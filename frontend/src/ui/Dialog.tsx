@@ -25,6 +25,8 @@ export interface DialogProps {
 export function Dialog({ open, onClose, title, description, variant = 'dialog', closeLabel, children, testId }: DialogProps) {
   const ref = useRef<HTMLDialogElement>(null)
   const returnTo = useRef<Element | null>(null)
+  // A click that started inside (selecting text in a field) and ended on the backdrop is no close.
+  const pressedOnBackdrop = useRef(false)
   const id = useId()
 
   useEffect(() => {
@@ -82,11 +84,15 @@ export function Dialog({ open, onClose, title, description, variant = 'dialog', 
         event.preventDefault()
         onClose()
       }}
+      onPointerDown={(event) => {
+        pressedOnBackdrop.current = event.target === event.currentTarget
+      }}
       onClick={(event) => {
-        if (event.target === event.currentTarget) onClose()
+        if (event.target === event.currentTarget && pressedOnBackdrop.current) onClose()
+        pressedOnBackdrop.current = false
       }}
       className={cx(
-        'bg-surface text-ink shadow-xl backdrop:bg-black/40',
+        'bg-surface p-0 text-ink shadow-xl backdrop:bg-black/40',
         sheet
           ? 'mx-0 mt-auto mb-0 max-h-[92dvh] w-full max-w-none rounded-t-card border-t border-line md:m-0 md:ml-auto md:h-dvh md:max-h-none md:w-[36rem] md:rounded-none md:border-t-0 md:border-l'
           : 'm-auto w-[min(28rem,calc(100%-2rem))] rounded-card border border-line',

@@ -52,9 +52,13 @@ export interface EntryFormProps {
   duration?: number
   onSave: (entry: Entry) => Promise<void>
   onCancel?: () => void
+  /** The form's accessible name (default: "Log practice", or "Edit entry" with `initial`). */
+  label?: string
+  /** Inside a sheet: no card of its own. */
+  bare?: boolean
 }
 
-export function EntryForm({ initial, duration, onSave, onCancel }: EntryFormProps) {
+export function EntryForm({ initial, duration, onSave, onCancel, label, bare }: EntryFormProps) {
   const { t } = useI18n()
   const formId = useId()
   const goals = useDocuments('goal')
@@ -114,7 +118,11 @@ export function EntryForm({ initial, duration, onSave, onCancel }: EntryFormProp
   }
 
   return (
-    <form onSubmit={submit} className="card grid gap-4 sm:grid-cols-2" aria-label={initial ? t('logbook.editing') : t('logbook.new')}>
+    <form
+      onSubmit={submit}
+      className={`${bare ? '' : 'card '}grid gap-4 sm:grid-cols-2`}
+      aria-label={label ?? (initial ? t('logbook.editing') : t('logbook.new'))}
+    >
       <label className="label">
         {t('logbook.when')}
         <input className="field" type="datetime-local" required value={when} onChange={(e) => setWhen(e.target.value)} />
@@ -236,7 +244,7 @@ export function EntryForm({ initial, duration, onSave, onCancel }: EntryFormProp
           </select>
         </label>
       )}
-      <div className="flex gap-2 sm:col-span-2">
+      <div className={`flex gap-2 sm:col-span-2 ${bare ? 'sticky bottom-0 -mx-1 border-t border-line bg-surface px-1 pt-3 pb-1' : ''}`}>
         <button type="submit" className="btn">
           {t('common.save')}
         </button>

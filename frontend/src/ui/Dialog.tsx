@@ -92,7 +92,7 @@ export function Dialog({ open, onClose, title, description, variant = 'dialog', 
         pressedOnBackdrop.current = false
       }}
       className={cx(
-        'bg-surface p-0 text-ink shadow-xl backdrop:bg-black/40',
+        'overflow-y-auto overscroll-contain bg-surface p-0 text-ink shadow-xl backdrop:bg-black/40',
         sheet
           ? 'mx-0 mt-auto mb-0 max-h-[92dvh] w-full max-w-none rounded-t-card border-t border-line md:m-0 md:ml-auto md:h-dvh md:max-h-none md:w-[36rem] md:rounded-none md:border-t-0 md:border-l'
           : 'm-auto w-[min(28rem,calc(100%-2rem))] rounded-card border border-line',

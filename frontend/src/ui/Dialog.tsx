@@ -27,6 +27,8 @@ export function Dialog({ open, onClose, title, description, variant = 'dialog', 
   const returnTo = useRef<Element | null>(null)
   // A click that started inside (selecting text in a field) and ended on the backdrop is no close.
   const pressedOnBackdrop = useRef(false)
+  const isOpen = useRef(open)
+  isOpen.current = open
   const id = useId()
 
   useEffect(() => {
@@ -83,6 +85,10 @@ export function Dialog({ open, onClose, title, description, variant = 'dialog', 
       onCancel={(event) => {
         event.preventDefault()
         onClose()
+      }}
+      // The browser may close it by itself (a second Escape is not always cancellable): tell the owner.
+      onClose={() => {
+        if (isOpen.current) onClose()
       }}
       onPointerDown={(event) => {
         pressedOnBackdrop.current = event.target === event.currentTarget

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { initialChunks } from './plugins'
+import { fontPreloads, initialChunks } from './plugins'
 
 describe('initialChunks', () => {
   it('follows static imports from the entry and leaves lazy chunks out', () => {
@@ -11,5 +11,17 @@ describe('initialChunks', () => {
       'assets/index.css': { type: 'asset' as const, fileName: 'assets/index.css' },
     }
     expect(initialChunks(bundle)).toEqual(['assets/index.js', 'assets/react.js', 'assets/runtime.js'])
+  })
+})
+
+describe('fontPreloads', () => {
+  it('preloads each woff2 file of the bundle, in CORS mode as fonts are fetched', () => {
+    const tags = fontPreloads(['assets/index-abc.js', 'assets/serif-2.woff2', 'assets/index-abc.css', 'assets/inter-1.woff2'])
+    expect(tags.map((tag) => tag.attrs.href)).toEqual(['/assets/inter-1.woff2', '/assets/serif-2.woff2'])
+    expect(tags[0]).toEqual({
+      tag: 'link',
+      attrs: { rel: 'preload', href: '/assets/inter-1.woff2', as: 'font', type: 'font/woff2', crossorigin: true },
+      injectTo: 'head',
+    })
   })
 })

@@ -45,6 +45,37 @@ export function initialJsBudget(budget = INITIAL_JS_BUDGET_BYTES): Plugin {
   }
 }
 
+/** `<link rel="preload">` tags for the bundled font files (woff2), as `transformIndexHtml` returns them. */
+export function fontPreloads(fileNames: string[], base = '/'): { tag: 'link'; attrs: Record<string, string | boolean>; injectTo: 'head' }[] {
+  return fileNames
+    .filter((name) => name.endsWith('.woff2'))
+    .sort()
+    .map((name) => ({
+      tag: 'link' as const,
+      attrs: { rel: 'preload', href: `${base}${name}`, as: 'font', type: 'font/woff2', crossorigin: true },
+      injectTo: 'head' as const,
+    }))
+}
+
+/**
+ * Preloads the self-hosted fonts from the HTML. Without it a face is fetched only when text
+ * in it first renders (the serif of piece titles: late, after data arrives), so the download
+ * starts mid-page and a navigation at that moment aborts it; preloaded, both start with the
+ * HTML, in parallel with the scripts, and text never re-flows when they land.
+ */
+export function preloadFonts(): Plugin {
+  return {
+    name: 'mirubato-preload-fonts',
+    apply: 'build',
+    transformIndexHtml: {
+      order: 'post',
+      handler(_html, context) {
+        return fontPreloads(Object.keys(context.bundle ?? {}))
+      },
+    },
+  }
+}
+
 /**
  * Writes `sw.js` from `src/sw.js` with the build's file list, so the service worker precaches
  * exactly this build's app shell and names its cache after it (a new build replaces the old).

@@ -149,6 +149,14 @@ export function ServicesProvider({ children }: { children: ReactNode }) {
       live = false
     }
   }, [preferences])
+  // On "auto", the theme follows the system's as it changes (evening dark mode, say).
+  useEffect(() => {
+    if (preferences.theme !== 'auto') return
+    const media = matchMedia('(prefers-color-scheme: dark)')
+    const follow = () => applyTheme('auto')
+    media.addEventListener('change', follow)
+    return () => media.removeEventListener('change', follow)
+  }, [preferences.theme])
 
   const services: Services = useMemo(
     () => ({

@@ -1,22 +1,67 @@
 import { signIn, uniqueEmail, logEntry, openEntryForm } from './app'
+import AxeBuilder from '@axe-core/playwright'
+import type { Page } from '@playwright/test'
 import { expect, saveScreenshot, test } from './fixtures'
 
-test('the practice timer survives a reload and fills in the entry', async ({ page }) => {
+/** No serious or critical axe violation on the page as it is. */
+async function expectAccessible(page: Page, label: string) {
+  const results = await new AxeBuilder({ page }).analyze()
+  const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+  expect(serious.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`), label).toEqual([])
+}
+
+test('the practice timer floats over every screen, survives a reload, reminds, and fills in the entry', async ({ page }) => {
   await page.goto('/logbook')
-  await page.getByRole('button', { name: 'Start timer' }).click()
-  await expect(page.getByRole('button', { name: 'Pause' })).toBeVisible()
-  // Pretend the session started 12 minutes ago, then reload: the timer runs on from storage.
+  const timer = page.getByRole('region', { name: 'Practice timer' })
+  await timer.getByRole('button', { name: 'Start timer' }).click()
+  await expect(timer.getByRole('button', { name: 'Pause' })).toBeVisible()
+  await timer.getByLabel('Interval reminder').selectOption('15')
+  // Pretend the session started 16 minutes ago, then reload on another screen: the timer runs
+  // on from storage, and the 15-minute reminder is due.
   await page.evaluate(() => {
     const state = JSON.parse(localStorage.getItem('mirubato.timer')!) as { runningSince: number }
-    localStorage.setItem('mirubato.timer', JSON.stringify({ ...state, runningSince: state.runningSince - 12 * 60_000 }))
+    localStorage.setItem('mirubato.timer', JSON.stringify({ ...state, runningSince: state.runningSince - 16 * 60_000 }))
   })
+  await page.goto('/toolbox')
+  await expect(page.getByTestId('timer-clock')).toHaveText(/^16:0\d$/)
+  await expect(page.getByTestId('toast').filter({ hasText: '15 minutes of practice' })).toBeVisible()
+  await saveScreenshot(page, 'timer.png')
+  // Given once: a reload does not repeat it.
   await page.reload()
-  await expect(page.getByTestId('timer-clock')).toHaveText(/^12:0\d$/)
-  await page.getByRole('button', { name: 'Pause' }).click()
-  await page.getByRole('button', { name: 'Finish and log' }).click()
-  await expect(page.getByRole('form', { name: 'Log practice' }).getByLabel('Duration (minutes)')).toHaveValue('12')
+  await expect(page.getByTestId('timer-clock')).toHaveText(/^16:\d\d$/)
+  await expect(page.getByTestId('toast')).toHaveCount(0)
+
+  // Folded, it shows only the time; unfolded again, it finishes into the logbook's sheet.
+  await timer.getByRole('button', { name: 'Fold the timer' }).click()
+  await expect(page.getByTestId('timer-clock')).toBeHidden()
+  await timer.getByRole('button', { name: /^Show practice timer/ }).click()
+  await timer.getByRole('button', { name: 'Pause' }).click()
+  await timer.getByRole('button', { name: 'Finish and log' }).click()
+  await expect(page).toHaveURL(/\/logbook$/)
+  await expect(page.getByRole('form', { name: 'Log practice' }).getByLabel('Duration (minutes)')).toHaveValue('16')
   await expect(page.getByTestId('timer-clock')).toHaveText('00:00')
   expect(await page.evaluate(() => localStorage.getItem('mirubato.timer'))).toBeNull()
+})
+
+test('the practice timer in the dark theme and on a phone: no serious axe violation', async ({ page }) => {
+  await page.emulateMedia({ colorScheme: 'dark' })
+  await page.goto('/repertoire')
+  const timer = page.getByRole('region', { name: 'Practice timer' })
+  await timer.getByRole('button', { name: 'Start timer' }).click()
+  await expect(page.locator('html')).toHaveClass(/dark/)
+  await expectAccessible(page, 'timer, dark')
+  await saveScreenshot(page, 'timer-dark.png')
+  await page.setViewportSize({ width: 375, height: 812 })
+  await page.emulateMedia({ colorScheme: 'light' })
+  await expect(page.locator('html')).not.toHaveClass(/dark/)
+  await expectAccessible(page, 'timer, phone')
+  await saveScreenshot(page, 'timer-mobile.png')
+  // Keyboard: the fold button is reachable and folds the widget.
+  await timer.getByRole('button', { name: 'Fold the timer' }).focus()
+  await page.keyboard.press('Enter')
+  await expect(timer.getByRole('button', { name: /^Show practice timer/ })).toBeVisible()
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)
+  expect(overflow).toBeLessThanOrEqual(0)
 })
 
 test('repertoire: add a piece, change its status, see its practice history', async ({ page }) => {

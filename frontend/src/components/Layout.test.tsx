@@ -69,6 +69,9 @@ describe('Layout', () => {
     // Signed out: local-only mode, with the way to sign in.
     expect(html).toContain('data-state="local"')
     expect(html).toContain('href="/signin"')
+    // The practice timer floats on every screen.
+    expect(html).toContain('data-testid="floating-timer"')
+    expect(html).toContain('Practice timer')
   })
 
   it('marks the current section', () => {

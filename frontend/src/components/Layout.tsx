@@ -3,6 +3,8 @@ import { Link, NavLink, Outlet } from 'react-router'
 import { useConfig } from '../config-context'
 import { useI18n } from '../i18n'
 import { SyncBadge } from './SyncBadge'
+import { FloatingTimer } from './timer/FloatingTimer'
+import { TimerHandoffProvider } from './timer/handoff'
 import { NAV_ITEMS } from './nav'
 
 function Brand() {
@@ -30,6 +32,7 @@ export function Layout() {
   const { environment, version } = useConfig()
   const { t } = useI18n()
   return (
+    <TimerHandoffProvider>
     <div className="min-h-dvh md:flex">
       <a
         href="#main"
@@ -77,7 +80,7 @@ export function Layout() {
         <SyncBadge />
       </header>
 
-      <main id="main" tabIndex={-1} className="min-w-0 flex-1 pb-24 focus:outline-none md:pb-0">
+      <main id="main" tabIndex={-1} className="min-w-0 flex-1 pb-40 focus:outline-none md:pb-36">
         <Suspense fallback={<PageLoading />}>
           <Outlet />
         </Suspense>
@@ -106,6 +109,9 @@ export function Layout() {
           ))}
         </ul>
       </nav>
+
+      <FloatingTimer />
     </div>
+    </TimerHandoffProvider>
   )
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { IDLE, elapsedMs, formatClock, pauseTimer, readTimer, startTimer, timerMinutes, writeTimer } from './timer'
+import { IDLE, dueReminder, elapsedMs, readReminder, writeReminder, formatClock, pauseTimer, readTimer, startTimer, timerMinutes, writeTimer } from './timer'
 
 function memoryStorage() {
   const map = new Map<string, string>()
@@ -39,5 +39,32 @@ describe('practice timer', () => {
     expect(timerMinutes(pauseTimer(startTimer(IDLE, 0), 5000), 0)).toBe(1)
     expect(formatClock(65_000)).toBe('01:05')
     expect(formatClock(3_725_000)).toBe('1:02:05')
+  })
+
+  it('gives an interval reminder once per interval, also across a pause and a reload', () => {
+    const start = startTimer(IDLE, 0)
+    expect(dueReminder(start, 14 * 60_000, 15)).toBeNull()
+    expect(dueReminder(start, 15 * 60_000, 15)).toBe(1)
+    const told = { ...start, reminded: 1 }
+    expect(dueReminder(told, 29 * 60_000, 15)).toBeNull()
+    // A sleeping tab that missed two intervals hears only the latest.
+    expect(dueReminder(told, 47 * 60_000, 15)).toBe(3)
+    // Off, or paused: nothing.
+    expect(dueReminder(start, 60 * 60_000, 0)).toBeNull()
+    const paused = pauseTimer(told, 20 * 60_000)
+    expect(paused.reminded).toBe(1)
+    expect(dueReminder(paused, 99 * 60_000, 15)).toBeNull()
+    expect(dueReminder(startTimer(paused, 100 * 60_000), 110 * 60_000, 15)).toBe(2)
+  })
+
+  it('keeps the reminder interval as a device setting', () => {
+    const storage = memoryStorage()
+    expect(readReminder(storage)).toBe(0)
+    writeReminder(storage, 15)
+    expect(readReminder(storage)).toBe(15)
+    storage.setItem('mirubato.timer.reminder', '7')
+    expect(readReminder(storage)).toBe(0)
+    writeReminder(storage, 0)
+    expect(storage.map.size).toBe(0)
   })
 })

@@ -6,6 +6,8 @@ export interface TimerState {
   runningSince: number | null
   /** Time of finished runs, ms. */
   accumulatedMs: number
+  /** Interval reminders already given in this session (so a reload does not repeat one). */
+  reminded?: number
 }
 
 const KEY = 'mirubato.timer'
@@ -35,7 +37,37 @@ export function startTimer(state: TimerState, now: number): TimerState {
 }
 
 export function pauseTimer(state: TimerState, now: number): TimerState {
-  return { runningSince: null, accumulatedMs: elapsedMs(state, now) }
+  return { ...state, runningSince: null, accumulatedMs: elapsedMs(state, now) }
+}
+
+/** Interval reminder choices, minutes (0 = off). */
+export const REMINDER_CHOICES = [0, 5, 10, 15, 20, 30, 45, 60] as const
+const REMINDER_KEY = 'mirubato.timer.reminder'
+
+/** The chosen reminder interval in minutes (0 = off); a device setting, kept across sessions. */
+export function readReminder(storage: KeyValueStorage): number {
+  const value = Number(storage.getItem(REMINDER_KEY))
+  return (REMINDER_CHOICES as readonly number[]).includes(value) ? value : 0
+}
+
+export function writeReminder(storage: KeyValueStorage, minutes: number): void {
+  if (minutes > 0) storage.setItem(REMINDER_KEY, String(minutes))
+  else storage.removeItem(REMINDER_KEY)
+}
+
+/**
+ * The reminder due now, if any: the number of whole intervals practised when that number
+ * passed the last one given (several missed while the tab slept count as one, the latest).
+ */
+export function dueReminder(state: TimerState, now: number, intervalMinutes: number): number | null {
+  if (intervalMinutes <= 0 || state.runningSince === null) return null
+  const count = Math.floor(elapsedMs(state, now) / (intervalMinutes * 60_000))
+  return count > (state.reminded ?? 0) ? count : null
+}
+
+/** Minutes practised at the given reminder. */
+export function reminderMinutes(count: number, intervalMinutes: number): number {
+  return count * intervalMinutes
 }
 
 /** Whole minutes for the entry, at least one once the timer ran at all. */

@@ -4,11 +4,10 @@ import { useSearchParams } from 'react-router'
 import { EntryCard } from '../components/logbook/EntryCard'
 import { EntryForm } from '../components/logbook/EntryForm'
 import { LogbookFilters } from '../components/logbook/LogbookFilters'
-import { PracticeTimer } from '../components/logbook/PracticeTimer'
 import { YearHeatmap } from '../components/logbook/YearHeatmap'
 import { Page } from '../components/Page'
-import type { Take } from '../components/recording/Recorder'
 import { RecordingPlayer } from '../components/recording/RecordingPlayer'
+import { useTimerHandoff } from '../components/timer/handoff'
 import { useI18n } from '../i18n'
 import type { PendingRecording } from '../lib/db'
 import type { Doc } from '../lib/documents'
@@ -88,7 +87,10 @@ export default function Logbook() {
   const searchRef = useRef<HTMLInputElement>(null)
   const [sheet, setSheet] = useState<Sheet | null>(null)
   const [timerMinutes, setTimerMinutes] = useState<number | undefined>()
-  const [take, setTake] = useState<Take | null>(null)
+  // The floating timer's finished session and recorded take.
+  const handoff = useTimerHandoff()
+  const take = handoff.take
+  const setTake = handoff.setTake
 
   const entries = useMemo(() => asEntries(docs), [docs])
   const filters = useMemo(() => filtersFromQuery(searchParams), [searchParams])
@@ -105,6 +107,15 @@ export default function Logbook() {
     [setSearchParams],
   )
   const openNew = useCallback(() => setSheet({ mode: 'new' }), [])
+
+  // "Finish and log" on the timer (here or on another screen): the sheet opens with its minutes.
+  const { minutes: finishedMinutes, setMinutes: clearFinished } = handoff
+  useEffect(() => {
+    if (finishedMinutes === null) return
+    setTimerMinutes(finishedMinutes)
+    openNew()
+    clearFinished(null)
+  }, [finishedMinutes, clearFinished, openNew])
 
   // n: a new entry; /: the search. Not while typing, nor over a dialog.
   useEffect(() => {
@@ -177,13 +188,6 @@ export default function Logbook() {
     >
       <p className="mt-1 hidden text-xs text-ink-muted md:block">{t('logbook.shortcuts')}</p>
       <div className="mt-4 space-y-6">
-        <PracticeTimer
-          onFinish={(minutes) => {
-            setTimerMinutes(minutes)
-            openNew()
-          }}
-          onTake={setTake}
-        />
         {sheet?.mode !== 'new' && takeNotice}
 
         <section aria-labelledby="overview-title" className="space-y-4">

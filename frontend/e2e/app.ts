@@ -34,6 +34,9 @@ export async function signIn(page: Page, request: APIRequestContext, baseURL: st
     .not.toBe('')
   await page.goto(`/auth/verify?token=${encodeURIComponent(token)}`)
   await expect(page).toHaveURL('/logbook')
+  // Signed in means on the logbook, loaded: a test that goes elsewhere at once would otherwise
+  // abort the logbook's route chunks mid-download.
+  await expect(page.getByRole('heading', { level: 1, name: 'Logbook' })).toBeVisible()
   await expectSynced(page)
 }
 

@@ -88,3 +88,14 @@ export async function serverEntries(page: Page, request: APIRequestContext, base
   const body = (await response.json()) as { entries: Record<string, unknown>[] }
   return body.entries.filter((entry) => typeof entry.deletedAt !== 'string')
 }
+
+/** Add a piece on /repertoire: "Add piece" opens the sheet with the form. */
+export async function addPiece(page: Page, title: string, composer: string): Promise<void> {
+  await page.getByRole('button', { name: 'Add piece' }).first().click()
+  const form = page.getByRole('form', { name: 'Add to repertoire' })
+  await form.getByLabel('Piece title').fill(title)
+  await form.getByLabel('Composer').fill(composer)
+  await form.getByRole('button', { name: 'Add to repertoire' }).click()
+  await expect(form).toBeHidden()
+  await expect(page.getByTestId('repertoire-item').filter({ hasText: title })).toBeVisible()
+}

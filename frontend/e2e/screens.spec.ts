@@ -1,4 +1,4 @@
-import { signIn, uniqueEmail, logEntry, openEntryForm } from './app'
+import { addPiece, signIn, uniqueEmail, logEntry, openEntryForm } from './app'
 import AxeBuilder from '@axe-core/playwright'
 import type { Page } from '@playwright/test'
 import { expect, saveScreenshot, test } from './fixtures'
@@ -70,14 +70,41 @@ test('repertoire: add a piece, change its status, see its practice history', asy
   await logEntry(page, { minutes: 20, notes, piece: { title: 'Nocturne Op. 9 No. 2', composer: 'Chopin' } })
 
   await page.goto('/repertoire')
-  const form = page.getByRole('form', { name: 'Add to repertoire' })
-  await form.getByLabel('Piece title').fill('Nocturne Op. 9 No. 2')
-  await form.getByLabel('Composer').fill('Chopin')
-  await form.getByRole('button', { name: 'Add to repertoire' }).click()
+  await expect(page.getByTestId('empty-state')).toContainText('Your first piece')
+  await addPiece(page, 'Nocturne Op. 9 No. 2', 'Chopin')
+  await addPiece(page, 'Clair de Lune', 'Debussy')
   const item = page.getByTestId('repertoire-item').filter({ hasText: 'Nocturne Op. 9 No. 2' })
   await expect(item).toContainText('Sessions: 1 · 20 min')
+  await expect(item).toContainText('Practised today')
   await item.getByLabel(/^Status/).selectOption('learning')
+  await expect(page.getByTestId('tile-pieces')).toHaveText('2')
+  await expect(page.getByTestId('tile-active')).toHaveText('1')
+  await expect(page.getByTestId('tile-polished')).toHaveText('0')
+  // Status order puts the piece being learnt first; by title, Clair de Lune comes first.
+  const titles = page.getByTestId('repertoire-item').getByRole('link')
+  await expect(titles).toHaveText(['Nocturne Op. 9 No. 2', 'Clair de Lune'])
+  await page.getByLabel('Sort by').selectOption('title')
+  await expect(titles).toHaveText(['Clair de Lune', 'Nocturne Op. 9 No. 2'])
+  await expect(page).toHaveURL(/sort=title/)
+  await expectAccessible(page, 'pieces, list')
   await saveScreenshot(page, 'repertoire.png')
+  await page.getByRole('button', { name: 'Grid' }).click()
+  await expect(page.getByRole('button', { name: 'Grid' })).toHaveAttribute('aria-pressed', 'true')
+  await expect(page.locator('ul[data-view="grid"]')).toBeVisible()
+  // View and order are in the URL: a reload keeps them.
+  await page.reload()
+  await expect(titles).toHaveText(['Clair de Lune', 'Nocturne Op. 9 No. 2'])
+  await expect(page.locator('ul[data-view="grid"]')).toBeVisible()
+  await page.emulateMedia({ colorScheme: 'dark' })
+  await expect(page.locator('html')).toHaveClass(/dark/)
+  await expectAccessible(page, 'pieces, grid, dark')
+  await saveScreenshot(page, 'repertoire-grid-dark.png')
+  await page.emulateMedia({ colorScheme: 'light' })
+  await page.setViewportSize({ width: 375, height: 812 })
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)
+  expect(overflow).toBeLessThanOrEqual(0)
+  await saveScreenshot(page, 'repertoire-mobile.png')
+  await page.setViewportSize({ width: 1280, height: 800 })
 
   await item.getByRole('link', { name: 'Nocturne Op. 9 No. 2 — Chopin' }).click()
   await expect(page.getByRole('heading', { level: 1, name: 'Nocturne Op. 9 No. 2 — Chopin' })).toBeVisible()

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import AxeBuilder from '@axe-core/playwright'
 import { chromium, type Page } from '@playwright/test'
 import { encodeWav, instrumentTone } from '../src/lib/tools/wav'
-import { expectSynced, signIn, uniqueEmail } from './app'
+import { addPiece, expectSynced, signIn, uniqueEmail } from './app'
 import { expect, saveScreenshot, test } from './fixtures'
 import config from '../playwright.config'
 
@@ -149,11 +149,7 @@ test('presets sync across devices and open from the piece; the counter logs repe
   await signIn(second, request, baseURL!, email)
 
   await first.goto('/repertoire')
-  const form = first.getByRole('form', { name: 'Add to repertoire' })
-  await form.getByLabel('Piece title').fill('Partita No. 2')
-  await form.getByLabel('Composer').fill('Bach')
-  await form.getByRole('button', { name: 'Add to repertoire' }).click()
-  await expect(first.getByTestId('repertoire-item').filter({ hasText: 'Partita No. 2' })).toBeVisible()
+  await addPiece(first, 'Partita No. 2', 'Bach')
 
   await first.goto('/toolbox?tool=metronome')
   await first.getByLabel('Time signature').selectOption('12/8')

@@ -68,3 +68,35 @@ export function itemTitle(item: RepertoireItem): string {
   const [title, composer] = item.scoreId.includes('||') ? item.scoreId.split('||') : [item.scoreId.replace(/-[^-]*$/, ''), item.scoreId.split('-').pop()]
   return composer && composer !== 'unknown' ? `${title} — ${composer}` : title
 }
+
+/** Summary tiles of the pieces screen: all pieces, those in progress, those polished. */
+export function repertoireSummary(items: RepertoireItem[]): { total: number; active: number; polished: number } {
+  return {
+    total: items.length,
+    active: items.filter((item) => item.status === 'learning' || item.status === 'working').length,
+    polished: items.filter((item) => item.status === 'polished' || item.status === 'performance_ready').length,
+  }
+}
+
+export const SORTS = ['status', 'title', 'composer', 'recent', 'time'] as const
+export type RepertoireSort = (typeof SORTS)[number]
+
+/** Status order for "learning first": what is being worked on, then what is next, then the rest. */
+const STATUS_RANK: Record<RepertoireStatus, number> = { learning: 0, working: 1, planned: 2, polished: 3, performance_ready: 4, dropped: 5 }
+
+/**
+ * The pieces in the chosen order (ties by title): status (learning first), title, composer,
+ * last practised (never-practised last), or most practice time.
+ */
+export function sortItems(items: RepertoireItem[], stats: Map<string, PieceStats>, sort: RepertoireSort): RepertoireItem[] {
+  const title = (item: RepertoireItem) => itemTitle(item).toLocaleLowerCase()
+  const byTitle = (a: RepertoireItem, b: RepertoireItem) => title(a).localeCompare(title(b))
+  const compare: Record<RepertoireSort, (a: RepertoireItem, b: RepertoireItem) => number> = {
+    status: (a, b) => STATUS_RANK[a.status] - STATUS_RANK[b.status],
+    title: () => 0,
+    composer: (a, b) => (a.composer ?? '').toLocaleLowerCase().localeCompare((b.composer ?? '').toLocaleLowerCase()),
+    recent: (a, b) => (stats.get(b.scoreId)?.lastPracticed ?? '').localeCompare(stats.get(a.scoreId)?.lastPracticed ?? ''),
+    time: (a, b) => (stats.get(b.scoreId)?.totalPracticeTime ?? 0) - (stats.get(a.scoreId)?.totalPracticeTime ?? 0),
+  }
+  return [...items].sort((a, b) => compare[sort](a, b) || byTitle(a, b))
+}

@@ -60,6 +60,7 @@ test('the practice timer in the dark theme and on a phone: no serious axe violat
   await timer.getByRole('button', { name: 'Fold the timer' }).focus()
   await page.keyboard.press('Enter')
   await expect(timer.getByRole('button', { name: /^Show practice timer/ })).toBeVisible()
+  await expectAccessible(page, 'timer folded, phone')
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)
   expect(overflow).toBeLessThanOrEqual(0)
 })

@@ -146,10 +146,11 @@ export function FloatingTimer() {
           type="button"
           className="flex items-center gap-2 rounded-card px-3 py-2 text-sm font-medium text-ink hover:bg-surface-muted"
           aria-expanded={false}
-          aria-label={`${t('timer.show')} (${clock})`}
           onClick={() => setFolded(false)}
         >
           <ClockIcon />
+          {/* The name starts with what the button does and contains the visible time. */}
+          <span className="sr-only">{t('timer.show')}</span>
           <span className={cx('font-mono tabular-nums', running && 'text-accent')}>{clock}</span>
           {running && <span aria-hidden className="size-2 animate-pulse rounded-full bg-accent" />}
         </button>

@@ -115,6 +115,7 @@ test('repertoire: add a piece, change its status, see its practice history', asy
 
 test('goals track linked practice; plans schedule sessions to check in; templates copy plans', async ({ page }) => {
   await page.goto('/goals')
+  await page.getByRole('button', { name: 'New goal' }).first().click()
   const goalForm = page.getByRole('form', { name: 'New goal' })
   await goalForm.getByLabel('Goal').fill('Half an hour of scales')
   await goalForm.getByLabel('Target', { exact: true }).fill('30')
@@ -130,7 +131,6 @@ test('goals track linked practice; plans schedule sessions to check in; template
   await page.getByRole('button', { name: 'Add progress +10' }).click()
   await expect(page.getByTestId('goal')).toContainText('30 of 30')
   await expect(page.getByTestId('goal')).toContainText('Completed')
-  await saveScreenshot(page, 'goals.png')
 
   await page.goto('/planning')
   const planForm = page.getByRole('form', { name: 'New plan' })
@@ -147,6 +147,61 @@ test('goals track linked practice; plans schedule sessions to check in; template
   await page.getByRole('region', { name: 'Templates' }).getByRole('button', { name: 'Use template' }).click()
   await expect(page.getByTestId('plan').filter({ hasText: 'Etudes' })).toHaveCount(2)
   await saveScreenshot(page, 'planning.png')
+})
+
+test('goals: milestones checked off with their date, target dates with days left, statuses', async ({ page }) => {
+  await page.goto('/goals')
+  await expect(page.getByTestId('empty-state')).toContainText('Your first goal')
+  const inDays = (days: number) => {
+    const d = new Date(Date.now() + days * 86_400_000)
+    return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`
+  }
+  for (const [title, date] of [['Spring recital', inDays(10)], ['Sight-read daily', inDays(-2)]] as const) {
+    await page.getByRole('button', { name: 'New goal' }).first().click()
+    const form = page.getByRole('form', { name: 'New goal' })
+    await form.getByLabel('Goal').fill(title)
+    await form.getByLabel('Kind').selectOption('custom')
+    await form.getByLabel('Target', { exact: true }).fill('')
+    await form.getByLabel('Target date').fill(date)
+    await form.getByRole('button', { name: 'New goal' }).click()
+    await expect(form).toBeHidden()
+  }
+  const recital = page.getByTestId('goal').filter({ hasText: 'Spring recital' })
+  await expect(recital).toContainText('10 days left')
+  await expect(page.getByTestId('goal').filter({ hasText: 'Sight-read daily' })).toContainText('2 days overdue')
+
+  for (const step of ['Memorise the Chopin', 'Play it for a friend']) {
+    await recital.getByLabel('New milestone').fill(step)
+    await recital.getByRole('button', { name: 'Add milestone' }).click()
+  }
+  await expect(recital.getByTestId('milestone')).toHaveCount(2)
+  await recital.getByRole('checkbox', { name: 'Memorise the Chopin' }).check()
+  await expect(recital).toContainText('1 of 2 done')
+  await expect(recital.getByTestId('milestone').first()).toContainText('done ')
+  await expectAccessible(page, 'goals, light')
+  await saveScreenshot(page, 'goals.png')
+
+  // Statuses: abandon one, see it under its tab and in the tiles, reopen it.
+  const daily = page.getByTestId('goal').filter({ hasText: 'Sight-read daily' })
+  await daily.getByRole('button', { name: 'Abandon' }).click()
+  await expect(page.getByTestId('tile-goals-abandoned')).toHaveText('1')
+  await expect(page.getByTestId('tile-goals-active')).toHaveText('1')
+  await page.getByRole('tab', { name: /^Abandoned/ }).click()
+  await expect(page.getByTestId('goal')).toHaveCount(1)
+  await page.getByTestId('goal').getByRole('button', { name: 'Reopen' }).click()
+  await expect(page.getByTestId('goal')).toHaveCount(0)
+  await page.getByRole('tab', { name: /^All/ }).click()
+  await expect(page.getByTestId('goal')).toHaveCount(2)
+
+  await page.emulateMedia({ colorScheme: 'dark' })
+  await expect(page.locator('html')).toHaveClass(/dark/)
+  await expectAccessible(page, 'goals, dark')
+  await saveScreenshot(page, 'goals-dark.png')
+  await page.emulateMedia({ colorScheme: 'light' })
+  await page.setViewportSize({ width: 375, height: 812 })
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)
+  expect(overflow).toBeLessThanOrEqual(0)
+  await saveScreenshot(page, 'goals-mobile.png')
 })
 
 test('toolbox: metronome, counter and circle of fifths', async ({ page }) => {

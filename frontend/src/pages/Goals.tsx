@@ -1,4 +1,4 @@
-import { useMemo, useState, type FormEvent } from 'react'
+import { useEffect, useMemo, useState, type FormEvent } from 'react'
 import { Page } from '../components/Page'
 import { useI18n } from '../i18n'
 import {
@@ -43,9 +43,17 @@ function Due({ targetDate, done }: { targetDate: string; done: boolean }) {
   )
 }
 
-function GoalCard({ goal, entries, onSave, onDelete }: { goal: Goal; entries: Entry[]; onSave: (goal: Goal) => void; onDelete: () => void }) {
+function GoalCard({ goal: stored, entries, onSave: save, onDelete }: { goal: Goal; entries: Entry[]; onSave: (goal: Goal) => void; onDelete: () => void }) {
   const { t, language } = useI18n()
   const [milestone, setMilestone] = useState('')
+  // A change shows at once (a checkbox stays checked) until the store's copy catches up.
+  const [optimistic, setOptimistic] = useState<Goal | null>(null)
+  useEffect(() => setOptimistic(null), [stored])
+  const goal = optimistic ?? stored
+  const onSave = (next: Goal) => {
+    setOptimistic(next)
+    save(next)
+  }
   const status: GoalStatus = goal.status ?? 'active'
   const { current, target, fraction } = goalProgress(goal, entries)
   const steps = milestoneCount(goal)

@@ -80,24 +80,27 @@ function GoalCard({ goal: stored, entries, onSave: save, onDelete }: { goal: Goa
         {goal.targetDate && <Due targetDate={goal.targetDate} done={status !== 'active'} />}
         {linked > 0 && <span>{t('goals.linked', { count: linked })}</span>}
       </p>
-      <div>
-        <div className="flex items-baseline justify-between text-sm">
-          <span className="text-ink">
-            {byMilestones ? t('goals.milestonesDone', { done: steps.done, total: steps.total }) : t('goals.progress', { current, target: target ?? '—' })}
-          </span>
-          <span className="text-ink-muted tabular-nums">{percent}%</span>
+      {/* A goal with neither a numeric target nor milestones has nothing to measure yet. */}
+      {(target !== null || steps.total > 0 || status === 'completed') && (
+        <div>
+          <div className="flex items-baseline justify-between text-sm">
+            <span className="text-ink">
+              {byMilestones ? t('goals.milestonesDone', { done: steps.done, total: steps.total }) : t('goals.progress', { current, target: target ?? '—' })}
+            </span>
+            <span className="text-ink-muted tabular-nums">{percent}%</span>
+          </div>
+          <div
+            role="progressbar"
+            aria-label={goal.title}
+            aria-valuemin={0}
+            aria-valuemax={100}
+            aria-valuenow={percent}
+            className="mt-1 h-2 overflow-hidden rounded-full bg-surface-muted"
+          >
+            <div className="h-full rounded-full bg-accent transition-[width]" style={{ width: `${percent}%` }} />
+          </div>
         </div>
-        <div
-          role="progressbar"
-          aria-label={goal.title}
-          aria-valuemin={0}
-          aria-valuemax={100}
-          aria-valuenow={percent}
-          className="mt-1 h-2 overflow-hidden rounded-full bg-surface-muted"
-        >
-          <div className="h-full rounded-full bg-accent transition-[width]" style={{ width: `${percent}%` }} />
-        </div>
-      </div>
+      )}
 
       <section aria-label={t('goals.milestones')} className="space-y-2">
         <h3 className="text-sm font-semibold text-ink">

@@ -92,7 +92,9 @@ test('repertoire: add a piece, change its status, see its practice history', asy
   await page.getByRole('button', { name: 'Grid' }).click()
   await expect(page.getByRole('button', { name: 'Grid' })).toHaveAttribute('aria-pressed', 'true')
   await expect(page.locator('ul[data-view="grid"]')).toBeVisible()
-  // View and order are in the URL: a reload keeps them.
+  // View and order are in the URL: a reload keeps them. (Once the page is idle: the browser
+  // fetches the tab's icon after the load, and a reload would abort that.)
+  await page.waitForLoadState('networkidle')
   await page.reload()
   await expect(titles).toHaveText(['Clair de Lune', 'Nocturne Op. 9 No. 2'])
   await expect(page.locator('ul[data-view="grid"]')).toBeVisible()

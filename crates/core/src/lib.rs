@@ -3,6 +3,7 @@
 //! This crate has no `worker` dependency. It builds natively (where it is unit- and
 //! property-tested) and for `wasm32-unknown-unknown` (where the workers use it).
 
+pub mod account_data;
 pub mod accounts;
 pub mod alerts;
 pub mod analytics;
@@ -12,6 +13,7 @@ pub mod config;
 pub mod cookies;
 pub mod cors;
 pub mod dictionary;
+pub mod erasure;
 pub mod error;
 pub mod health;
 pub mod input;

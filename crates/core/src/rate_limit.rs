@@ -74,9 +74,15 @@ impl Scope {
     );
     /// Dictionary exports.
     pub const EXPORT: Self = Self::new("export", "RATE_LIMIT_EXPORT", "anonymous=5/60,user=10/60");
+    /// A user's export of their whole account (a ZIP with every file): heavy, rarely needed.
+    pub const ACCOUNT_EXPORT: Self = Self::new(
+        "account_export",
+        "RATE_LIMIT_ACCOUNT_EXPORT",
+        "anonymous=5/3600,user=5/3600",
+    );
 
     /// The documented table (docs/OPERATIONS.md, "Rate limits").
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 12] = [
         Self::DEFAULT,
         Self::AUTH,
         Self::MAGIC_LINK,
@@ -88,6 +94,7 @@ impl Scope {
         Self::FEEDBACK,
         Self::REPORT,
         Self::EXPORT,
+        Self::ACCOUNT_EXPORT,
     ];
 
     const fn new(name: &'static str, config_key: &'static str, default: &'static str) -> Self {

@@ -3,6 +3,7 @@
 //! `/livez`, `/readyz` and `/metrics` endpoints. Worker crates only add their own routes.
 
 pub mod auth;
+pub mod erasure;
 mod error;
 mod health;
 mod objects;

@@ -64,6 +64,33 @@ pub async fn admit_caller(
     Ok(answer.json().await?)
 }
 
+/// Deletes every counter this worker keeps for the user, with the instance's alarm (part of
+/// an account's erasure). Idempotent: an instance with nothing stored stays empty.
+pub async fn forget_user(env: &Env, user_id: &str) -> Result<(), EdgeError> {
+    let caller = Caller::User {
+        id: user_id.to_string(),
+    };
+    let mut init = RequestInit::new();
+    init.with_method(Method::Delete);
+    let answer = env
+        .durable_object(RATE_LIMITER)?
+        .id_from_name(&caller.counter_name())?
+        .get_stub()?
+        .fetch_with_request(Request::new_with_init(
+            "https://rate-limiter/counters",
+            &init,
+        )?)
+        .await?;
+    if answer.status_code() != 200 {
+        return Err(ApiError::Unavailable(format!(
+            "rate limiter answered {} to a deletion",
+            answer.status_code()
+        ))
+        .into());
+    }
+    Ok(())
+}
+
 /// Whom the request is counted against: the user of a valid access token of a live session
 /// (from the header, the cookie, or a socket's `token` query or subprotocol offer), else the
 /// client address (an IPv6 client by its /64). A forged or revoked token is counted by address.
@@ -112,6 +139,12 @@ impl DurableObject for RateLimiter {
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
+        if req.method() == Method::Delete {
+            let storage = self.state.storage();
+            storage.delete_alarm().await?;
+            storage.delete_all().await?;
+            return Response::ok("deleted");
+        }
         let Ok(request) = req.json::<CountRequest>().await else {
             return Response::error("Expected a count request", 400);
         };

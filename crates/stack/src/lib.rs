@@ -262,14 +262,29 @@ impl Stack {
         worker: Worker,
         while_down: impl FnOnce() -> Result<T, StackError>,
     ) -> Result<T, StackError> {
-        let Some(index) = self.index_of(worker) else {
-            return Err(StackError::Missing(format!(
-                "{} is not running",
-                worker.name()
-            )));
-        };
-        stop_process(&mut self.running[index]);
+        self.suspend(worker)?;
         let outcome = while_down();
+        self.resume(worker)?;
+        outcome
+    }
+
+    /// Stops one worker's process but keeps its place (port, configuration), so
+    /// [`resume`](Self::resume) starts it again as it was: to see how the others cope with a
+    /// worker that is down for a while.
+    pub fn suspend(&mut self, worker: Worker) -> Result<(), StackError> {
+        let index = self
+            .index_of(worker)
+            .ok_or_else(|| StackError::Missing(format!("{} is not running", worker.name())))?;
+        stop_process(&mut self.running[index]);
+        Ok(())
+    }
+
+    /// Starts a suspended (or stopped-by-restart) worker again on its port with its
+    /// configuration, and waits until it answers `/livez`.
+    pub fn resume(&mut self, worker: Worker) -> Result<(), StackError> {
+        let index = self
+            .index_of(worker)
+            .ok_or_else(|| StackError::Missing(format!("{} is not running", worker.name())))?;
         let previous = &self.running[index];
         let mut replacement = spawn_worker(
             &self.options,
@@ -288,8 +303,7 @@ impl Stack {
             thread::sleep(Duration::from_millis(250));
         }
         self.running[index] = replacement;
-        self.rewatch()?;
-        outcome
+        self.rewatch()
     }
 
     fn index_of(&self, worker: Worker) -> Option<usize> {

@@ -25,7 +25,7 @@ use crate::session::{
 use crate::store::{
     SignIn, consume_token, delete_user, find_user, record_sign_in, update_display_name,
 };
-use crate::{CACHE, DB, google, mail::Mailer, recordings};
+use crate::{CACHE, DB, erasure, google, mail::Mailer, recordings};
 
 fn timestamp() -> String {
     now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
@@ -314,7 +314,20 @@ pub async fn delete_me(ctx: RequestContext) -> Result<Response, EdgeError> {
     // Objects first: if that fails, the account is still there to retry the deletion.
     recordings::delete_all(&ctx.env, &db, &claims.sub).await?;
     end_sessions(&ctx, &claims.sub, Ending::All, EndReason::AccountDeleted).await?;
-    delete_user(&db, &claims.sub).await?;
+    // The account's rows go in one batch with the record of the steps left (the other
+    // workers' data, rate counters), which then run at once; a step that fails stays
+    // pending for the hourly cron. The answer does not wait on the cron: the account is gone.
+    delete_user(
+        &db,
+        &claims.sub,
+        erasure::pending_statements(&db, &claims.sub)?,
+    )
+    .await?;
+    let steps = erasure::run_steps(&ctx.env, &claims.sub, &ctx.request_id).await?;
+    ctx.count(
+        "erasureStepsPending",
+        steps["failed"].as_array().map_or(0, Vec::len) as u64,
+    );
     let mut response = json(&MessageResponse::ok("Account deleted successfully"))?;
     clear_session_cookies(&mut response)?;
     Ok(response)

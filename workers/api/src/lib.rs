@@ -1,9 +1,11 @@
 //! The api worker: accounts, sync, repertoire, goals.
 
+mod account_data;
 mod accounts;
 mod autocomplete;
 mod docs;
 mod documents;
+mod erasure;
 mod goals;
 mod google;
 mod mail;
@@ -59,6 +61,10 @@ fn routes() -> Router {
         .get("/api/user/me", accounts::me)
         .delete("/api/user/me", accounts::delete_me)
         .patch("/api/user/me", accounts::update_me)
+        .limit(Scope::ACCOUNT_EXPORT)
+        .get("/api/user/export", account_data::export)
+        .post("/api/user/import", account_data::import)
+        .limit(Scope::DEFAULT)
         .get("/api/user/preferences", preferences::get)
         .put("/api/user/preferences", preferences::put)
         .get("/api/dev/outbox", mail::outbox)

@@ -5,7 +5,8 @@
 //!   alert to `ALERT_WEBHOOK_URL` when one turns degraded or recovers (once per change);
 //! - hourly: abort abandoned recording uploads, delete the recordings of logbook entries
 //!   whose delete the server stored a week ago, repair documents stored with a clock beyond
-//!   `MAX_CLOCK_SKEW` of the server's, purge expired idempotency keys and used one-time tokens. (Revoked-token markers live in KV with a TTL and expire on their own.)
+//!   `MAX_CLOCK_SKEW` of the server's, purge expired idempotency keys and used one-time tokens,
+//!   retry the pending steps of account erasures (workers/api/src/erasure.rs). (Revoked-token markers live in KV with a TTL and expire on their own.)
 
 use std::collections::BTreeMap;
 
@@ -36,6 +37,8 @@ const STATES_KEY: &str = "alerts:worker-states";
 const ROWS_PER_RUN: u32 = 1_000;
 /// Recording uploads aborted, and recordings of deleted entries deleted, per run.
 const UPLOADS_PER_RUN: u32 = 100;
+/// Pending erasure steps tried per run (each is one service-binding call).
+const ERASURES_PER_RUN: u32 = 50;
 
 /// Runs the jobs of `cron` and logs one line per job.
 pub async fn run(cron: &str, env: &Env) {
@@ -61,6 +64,10 @@ pub async fn run(cron: &str, env: &Env) {
                     .map(|repaired| json!({ "repaired": repaired })),
             ),
             ("purge-expired", purge_expired(env).await),
+            (
+                "retry-erasures",
+                crate::erasure::retry_due(env, ERASURES_PER_RUN).await,
+            ),
         ],
         other => vec![(
             "unknown",

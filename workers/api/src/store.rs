@@ -6,8 +6,8 @@ use mirubato_core::sync::EntityType;
 use mirubato_core::user::{AuthProvider, Role, User, new_user_id};
 use mirubato_edge::EdgeError;
 use serde::Deserialize;
-use worker::D1Database;
 use worker::query;
+use worker::{D1Database, D1PreparedStatement};
 
 /// A `users` row.
 #[derive(Debug, Deserialize)]
@@ -156,8 +156,14 @@ pub async fn consume_token(
 }
 
 /// Deletes everything the api database holds about a user, in one transaction.
-pub async fn delete_user(db: &D1Database, user_id: &str) -> Result<(), EdgeError> {
-    let statements = [
+/// Deletes the account and every row of it, and runs `also` in the same batch (the
+/// erasure's pending steps), so either all of it happens or none.
+pub async fn delete_user(
+    db: &D1Database,
+    user_id: &str,
+    also: Vec<D1PreparedStatement>,
+) -> Result<(), EdgeError> {
+    let mut statements = [
         "DELETE FROM sync_data WHERE user_id = ?1",
         "DELETE FROM sync_state WHERE user_id = ?1",
         "DELETE FROM used_tokens WHERE user_id = ?1",
@@ -170,6 +176,7 @@ pub async fn delete_user(db: &D1Database, user_id: &str) -> Result<(), EdgeError
     .into_iter()
     .map(|sql| query!(db, sql, user_id))
     .collect::<Result<Vec<_>, _>>()?;
+    statements.extend(also);
     db.batch(statements).await?;
     Ok(())
 }

@@ -7,6 +7,7 @@ mod ai;
 mod cache;
 mod cron;
 mod embeddings;
+mod erasure;
 mod export;
 mod generate;
 mod guard;
@@ -103,6 +104,7 @@ fn routes() -> Router {
         .get("/dictionary", pages::home)
         .get("/dictionary/{file}", pages::sitemap)
         .get("/dictionary/{lang}/{term}", pages::term)
+        .post(mirubato_core::erasure::ERASE_PATH, erasure::erase)
 }
 
 #[event(fetch)]

@@ -5,6 +5,8 @@
 mod browser;
 mod collections;
 mod dev;
+mod erasure;
+mod export;
 mod favorites;
 mod files;
 mod imports;
@@ -120,6 +122,9 @@ fn routes() -> Router {
         .post("/api/user/favorites/{scoreId}", favorites::add)
         .delete("/api/user/favorites/{scoreId}", favorites::remove)
         .post("/api/user/favorites/{scoreId}/toggle", favorites::toggle)
+        .post(mirubato_core::erasure::ERASE_PATH, erasure::erase)
+        .post("/internal/users/export", export::library)
+        .post("/internal/users/file", export::file)
 }
 
 #[event(fetch)]

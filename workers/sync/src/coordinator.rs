@@ -220,6 +220,24 @@ impl SyncCoordinator {
         Response::from_json(&json!({ "closed": closed }))
     }
 
+    /// The user's account is being erased: every socket is closed and the object keeps
+    /// nothing (storage and alarm deleted).
+    async fn erase(&self) -> worker::Result<Response> {
+        let mut closed = 0;
+        for ws in self.state.get_websockets() {
+            if ws
+                .close(Some(CLOSE_UNAUTHORIZED), Some("account deleted"))
+                .is_ok()
+            {
+                closed += 1;
+            }
+        }
+        let storage = self.state.storage();
+        storage.delete_alarm().await?;
+        storage.delete_all().await?;
+        Response::from_json(&json!({ "success": true, "closed": closed }))
+    }
+
     /// Changes stored through the api: every socket of the user hears of them.
     async fn broadcast_from_api(&self, mut req: Request) -> worker::Result<Response> {
         #[derive(Deserialize)]
@@ -471,6 +489,7 @@ impl DurableObject for SyncCoordinator {
             (Method::Get, "/sync/ws") => self.accept_device(req).await,
             (Method::Post, "/broadcast") => self.broadcast_from_api(req).await,
             (Method::Post, "/sessions/ended") => self.end_sessions(req).await,
+            (Method::Post, "/erase") => self.erase().await,
             _ => Response::error("Not found", 404),
         }
     }

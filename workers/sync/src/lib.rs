@@ -39,6 +39,7 @@ fn routes() -> Router {
         .get("/sync/ws", connect)
         .post("/internal/broadcast", broadcast)
         .post("/internal/sessions/ended", sessions_ended)
+        .post(mirubato_core::erasure::ERASE_PATH, erase)
 }
 
 /// The user's coordinator: one Durable Object per user.
@@ -140,6 +141,29 @@ async fn sessions_ended(mut ctx: RequestContext) -> Result<Response, EdgeError> 
     Ok(coordinator(&ctx, &ended.user_id)?
         .fetch_with_request(request)
         .await?)
+}
+
+/// `POST /internal/users/erase {userId}` (service binding only): the sync worker's part of
+/// an account's erasure. The user's coordinator closes every socket (4401) and deletes its
+/// storage and alarm; then the user's rate counters here go. Idempotent.
+async fn erase(mut ctx: RequestContext) -> Result<Response, EdgeError> {
+    let request = mirubato_edge::erasure::read_request(&mut ctx).await?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post);
+    let request_to_coordinator = Request::new_with_init("https://coordinator/erase", &init)?;
+    let mut answer = coordinator(&ctx, &request.user_id)?
+        .fetch_with_request(request_to_coordinator)
+        .await?;
+    if answer.status_code() != 200 {
+        return Err(ApiError::Unavailable(format!(
+            "coordinator answered {} to an erasure",
+            answer.status_code()
+        ))
+        .into());
+    }
+    let closed: serde_json::Value = answer.json().await?;
+    mirubato_edge::erasure::forget_rate_limits(&ctx, &request.user_id).await?;
+    mirubato_edge::json(&closed)
 }
 
 #[event(fetch)]

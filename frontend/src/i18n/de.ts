@@ -342,6 +342,8 @@ export const de: Messages = {
   'profile.deleteConfirm': "Dein Konto und alle seine Daten löschen? Das lässt sich nicht rückgängig machen.",
   'profile.deleted': "Dein Konto wurde gelöscht.",
   'profile.deleteFailed': "Konto konnte nicht gelöscht werden: {reason}",
+  'profile.downloadAll': "Alle meine Daten herunterladen",
+  'profile.downloadFailed': "Deine Daten konnten nicht heruntergeladen werden: {reason}",
   'sessions.title': "Sitzungen",
   'sessions.intro': "Die Geräte und Browser, auf denen dein Konto angemeldet ist.",
   'sessions.loading': "Sitzungen werden geladen…",

@@ -342,6 +342,8 @@ export const en = {
   'profile.deleteConfirm': 'Delete your account and all its data? This cannot be undone.',
   'profile.deleted': 'Your account has been deleted.',
   'profile.deleteFailed': 'Could not delete the account: {reason}',
+  'profile.downloadAll': 'Download all my data',
+  'profile.downloadFailed': 'Could not download your data: {reason}',
   'sessions.title': 'Sessions',
   'sessions.intro': 'The devices and browsers where your account is signed in.',
   'sessions.loading': 'Loading your sessions…',

@@ -342,6 +342,8 @@ export const es: Messages = {
   'profile.deleteConfirm': "¿Eliminar tu cuenta y todos sus datos? No se puede deshacer.",
   'profile.deleted': "Tu cuenta ha sido eliminada.",
   'profile.deleteFailed': "No se pudo eliminar la cuenta: {reason}",
+  'profile.downloadAll': "Descargar todos mis datos",
+  'profile.downloadFailed': "No se pudieron descargar tus datos: {reason}",
   'sessions.title': "Sesiones",
   'sessions.intro': "Los dispositivos y navegadores en los que tu cuenta tiene la sesión iniciada.",
   'sessions.loading': "Cargando tus sesiones…",

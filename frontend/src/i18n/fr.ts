@@ -342,6 +342,8 @@ export const fr: Messages = {
   'profile.deleteConfirm': "Supprimer votre compte et toutes ses données ? C’est irréversible.",
   'profile.deleted': "Votre compte a été supprimé.",
   'profile.deleteFailed': "Impossible de supprimer le compte : {reason}",
+  'profile.downloadAll': "Télécharger toutes mes données",
+  'profile.downloadFailed': "Impossible de télécharger vos données : {reason}",
   'sessions.title': "Sessions",
   'sessions.intro': "Les appareils et navigateurs sur lesquels votre compte est connecté.",
   'sessions.loading': "Chargement de vos sessions…",

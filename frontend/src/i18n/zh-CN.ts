@@ -342,6 +342,8 @@ export const zhCN: Messages = {
   'profile.deleteConfirm': "删除你的账户及其所有数据？此操作无法撤销。",
   'profile.deleted': "你的账户已删除。",
   'profile.deleteFailed': "无法删除账户：{reason}",
+  'profile.downloadAll': "下载我的全部数据",
+  'profile.downloadFailed': "无法下载你的数据：{reason}",
   'sessions.title': "会话",
   'sessions.intro': "你的账户当前已登录的设备和浏览器。",
   'sessions.loading': "正在加载会话…",

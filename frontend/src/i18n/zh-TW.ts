@@ -342,6 +342,8 @@ export const zhTW: Messages = {
   'profile.deleteConfirm': "刪除你的帳戶及其所有資料？此操作無法復原。",
   'profile.deleted': "你的帳戶已刪除。",
   'profile.deleteFailed': "無法刪除帳戶：{reason}",
+  'profile.downloadAll': "下載我的全部資料",
+  'profile.downloadFailed': "無法下載你的資料：{reason}",
   'sessions.title': "工作階段",
   'sessions.intro': "你的帳戶目前已登入的裝置和瀏覽器。",
   'sessions.loading': "正在載入工作階段…",

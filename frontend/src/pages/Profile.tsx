@@ -10,8 +10,9 @@ import { localDay } from '../lib/reports'
 import { buildExport, parseExport } from '../lib/transfer'
 import { useServices, useSession, type Theme } from '../services'
 
-function download(name: string, text: string) {
-  const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }))
+function download(name: string, content: string | Blob) {
+  const blob = typeof content === 'string' ? new Blob([content], { type: 'application/json' }) : content
+  const url = URL.createObjectURL(blob)
   const link = document.createElement('a')
   link.href = url
   link.download = name
@@ -66,6 +67,15 @@ export default function Profile() {
       setMessage(t('profile.imported', { count: docs.length }))
     } catch {
       setMessage(t('profile.importFailed'))
+    }
+  }
+
+  /** The server's export: every document, score and recording of the account, as a ZIP. */
+  async function downloadAll() {
+    try {
+      download(`mirubato-${localDay(new Date())}.zip`, await api.requestBlob('/api/user/export'))
+    } catch (err) {
+      setMessage(t('profile.downloadFailed', { reason: errorMessage(err) }))
     }
   }
 
@@ -198,6 +208,11 @@ export default function Profile() {
               e.target.value = ''
             }}
           />
+          {session && (
+            <button type="button" className="btn-quiet" onClick={() => void downloadAll()}>
+              {t('profile.downloadAll')}
+            </button>
+          )}
           {session && (
             <button type="button" className="btn-quiet border-red-300 text-red-800" onClick={() => void deleteAccount()}>
               {t('profile.delete')}

@@ -194,33 +194,9 @@ pub fn extension(content_type: &str) -> &'static str {
     }
 }
 
-/// The export's file name: `mirubato-<date>.zip`.
-pub fn export_file_name(date: &str) -> String {
-    format!("mirubato-{}.zip", safe_name(date))
-}
-
-/// A `Content-Disposition: attachment` value for `file_name` (RFC 6266): a plain ASCII
-/// `filename` for old clients and the exact name as `filename*=UTF-8''…`.
-pub fn attachment(file_name: &str) -> String {
-    const KEEP: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'.')
-        .remove(b'_')
-        .remove(b'~');
-    let fallback: String = file_name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_graphic() && c != '"' && c != '\\' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    format!(
-        "attachment; filename=\"{fallback}\"; filename*=UTF-8''{}",
-        percent_encoding::utf8_percent_encode(file_name, KEEP)
-    )
+/// The export's file name without its `.zip`: `mirubato-<date>`.
+pub fn export_file_stem(date: &str) -> String {
+    format!("mirubato-{}", safe_name(date))
 }
 
 /// An import's writes, validated as the socket and push validate them, and what was left
@@ -457,19 +433,7 @@ mod tests {
             recording_file_path("r", "application/x-unknown"),
             "recordings/r.bin"
         );
-        assert_eq!(export_file_name("2026-03-03"), "mirubato-2026-03-03.zip");
-    }
-
-    #[test]
-    fn attachments_name_the_file_for_every_client() {
-        assert_eq!(
-            attachment("mirubato-2026-03-03.zip"),
-            "attachment; filename=\"mirubato-2026-03-03.zip\"; filename*=UTF-8''mirubato-2026-03-03.zip"
-        );
-        assert_eq!(
-            attachment("练习 \"é\".zip"),
-            "attachment; filename=\"______.zip\"; filename*=UTF-8''%E7%BB%83%E4%B9%A0%20%22%C3%A9%22.zip"
-        );
+        assert_eq!(export_file_stem("2026-03-03"), "mirubato-2026-03-03");
     }
 
     #[test]

@@ -16,9 +16,10 @@ use futures_channel::mpsc;
 use futures_util::StreamExt;
 use mirubato_core::ApiError;
 use mirubato_core::account_data::{
-    DATA_FILE, DataJsonWriter, ExportHead, ExportedDocument, export_file_name, plan_import,
+    DATA_FILE, DataJsonWriter, ExportHead, ExportedDocument, export_file_stem, plan_import,
     recording_file_path,
 };
+use mirubato_core::byte_serving::{Disposition, content_disposition};
 use mirubato_core::practice::iso;
 use mirubato_core::sync::EntityType;
 use mirubato_edge::{EdgeError, RequestContext, json, now, post_internal};
@@ -383,7 +384,11 @@ pub async fn export(ctx: RequestContext) -> Result<Response, EdgeError> {
     headers.set("Content-Type", "application/zip")?;
     headers.set(
         "Content-Disposition",
-        &mirubato_core::account_data::attachment(&export_file_name(&exported_at[..10])),
+        &content_disposition(
+            Disposition::Attachment,
+            &export_file_stem(&exported_at[..10]),
+            "zip",
+        ),
     )?;
     headers.set("Cache-Control", "private, no-store")?;
     Ok(Response::from_stream(rx)?.with_headers(headers))

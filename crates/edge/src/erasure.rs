@@ -2,8 +2,8 @@
 //! `POST /internal/users/erase` reads its request here and, besides its own data, deletes
 //! the user's rate-limit counters in its namespace.
 
-use mirubato_core::ApiError;
 use mirubato_core::erasure::EraseRequest;
+use mirubato_core::input::MAX_JSON_BODY;
 
 use crate::{EdgeError, RequestContext, rate_limit};
 
@@ -11,11 +11,7 @@ use crate::{EdgeError, RequestContext, rate_limit};
 /// route), with its user id checked.
 pub async fn read_request(ctx: &mut RequestContext) -> Result<EraseRequest, EdgeError> {
     ctx.require_internal()?;
-    let body = ctx
-        .req
-        .bytes()
-        .await
-        .map_err(|_| ApiError::validation("Request body could not be read"))?;
+    let body = ctx.body_bytes(MAX_JSON_BODY).await?;
     Ok(EraseRequest::parse(&body)?)
 }
 

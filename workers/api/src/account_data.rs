@@ -403,19 +403,9 @@ pub async fn export(ctx: RequestContext) -> Result<Response, EdgeError> {
 /// nothing.
 pub async fn import(mut ctx: RequestContext) -> Result<Response, EdgeError> {
     let claims = authenticate(&ctx).await?;
-    let limit = mirubato_core::account_data::MAX_IMPORT_BYTES as u64;
-    if ctx
-        .header("Content-Length")
-        .and_then(|length| length.parse::<u64>().ok())
-        .is_some_and(|length| length > limit)
-    {
-        return Err(ApiError::PayloadTooLarge { limit_bytes: limit }.into());
-    }
     let body = ctx
-        .req
-        .bytes()
-        .await
-        .map_err(|_| ApiError::validation("Request body could not be read"))?;
+        .body_bytes(mirubato_core::account_data::MAX_IMPORT_BYTES as u64)
+        .await?;
     let plan = plan_import(&body, &claims.sub)?;
     let db = ctx.env.d1(DB)?;
     let outcome = write_and_notify(&ctx, &db, &claims.sub, plan.writes, now()).await?;

@@ -7,7 +7,6 @@
 
 use mirubato_core::ApiError;
 use mirubato_core::account_data::score_file_path;
-use mirubato_core::erasure::EraseRequest;
 use mirubato_core::scores::model::{SCORE_COLUMNS, ScoreRow};
 use mirubato_edge::{EdgeError, RequestContext, json};
 use serde::Deserialize;
@@ -32,13 +31,7 @@ struct FavoriteRow {
 
 /// The internal request's user (the same body as an erasure's).
 async fn user_of(ctx: &mut RequestContext) -> Result<String, EdgeError> {
-    ctx.require_internal()?;
-    let body = ctx
-        .req
-        .bytes()
-        .await
-        .map_err(|_| ApiError::validation("Request body could not be read"))?;
-    Ok(EraseRequest::parse(&body)?.user_id)
+    Ok(mirubato_edge::erasure::read_request(ctx).await?.user_id)
 }
 
 pub async fn library(mut ctx: RequestContext) -> Result<Response, EdgeError> {

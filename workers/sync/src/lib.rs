@@ -5,6 +5,7 @@
 mod coordinator;
 
 use mirubato_core::ApiError;
+use mirubato_core::input::MAX_JSON_BODY;
 use mirubato_core::rate_limit::Scope;
 use mirubato_core::sync::socket::{SUBPROTOCOL, SessionsEnded, parse_offer};
 use mirubato_edge::auth::{API_BINDING, authenticate_connection};
@@ -129,14 +130,13 @@ async fn broadcast(mut ctx: RequestContext) -> Result<Response, EdgeError> {
 /// coordinator closes their sockets with 4401 and answers `{"closed": n}`.
 async fn sessions_ended(mut ctx: RequestContext) -> Result<Response, EdgeError> {
     ctx.require_internal()?;
-    let body = ctx
-        .req
-        .text()
-        .await
-        .map_err(|_| ApiError::validation("Request body could not be read"))?;
-    let ended = SessionsEnded::parse(body.as_bytes())?;
+    let body = ctx.body_bytes(MAX_JSON_BODY).await?;
+    let ended = SessionsEnded::parse(&body)?;
     let mut init = RequestInit::new();
-    init.with_method(Method::Post).with_body(Some(body.into()));
+    // Parsed above, so valid UTF-8: the coordinator reads the same JSON.
+    let text = String::from_utf8_lossy(&body);
+    init.with_method(Method::Post)
+        .with_body(Some(text.as_ref().into()));
     let request = Request::new_with_init("https://coordinator/sessions/ended", &init)?;
     Ok(coordinator(&ctx, &ended.user_id)?
         .fetch_with_request(request)

@@ -23,11 +23,15 @@ test('the practice timer floats over every screen, survives a reload, reminds, a
     localStorage.setItem('mirubato.timer', JSON.stringify({ ...state, runningSince: state.runningSince - 16 * 60_000 }))
   })
   await page.goto('/toolbox')
+  // The tools load as their own chunk: wait for them as a musician would, so the reload
+  // below does not abort that request half-way.
+  await expect(page.getByTestId('metronome-state')).toBeVisible()
   await expect(page.getByTestId('timer-clock')).toHaveText(/^16:0\d$/)
   await expect(page.getByTestId('toast').filter({ hasText: '15 minutes of practice' })).toBeVisible()
   await saveScreenshot(page, 'timer.png')
   // Given once: a reload does not repeat it.
   await page.reload()
+  await expect(page.getByTestId('metronome-state')).toBeVisible()
   await expect(page.getByTestId('timer-clock')).toHaveText(/^16:\d\d$/)
   await expect(page.getByTestId('toast')).toHaveCount(0)
 

@@ -11,6 +11,7 @@
 //!   timing in Chromium (docs/PERFORMANCE.md)
 
 mod backup;
+mod d1;
 mod build;
 mod deploy;
 mod dev;

@@ -1,0 +1,343 @@
+//! `cargo xtask import-original`: brings a user base across from the original TypeScript
+//! Mirubato. The folder holds `wrangler d1 export` dumps of its databases (`api.sql`,
+//! `scores.sql`, `dictionary.sql`, any may be absent) and its R2 objects (`r2/<bucket>/<key>`).
+//!
+//! Each dump is loaded into an in-memory SQLite, its rows are mapped onto our schema in Rust
+//! (documents through core's own normalisation), and the result is written as idempotent SQL
+//! through `wrangler d1 execute --file`: every statement inserts only what is not there yet,
+//! so a second run changes nothing and a run cut short can simply be run again. A row that
+//! cannot be mapped is reported with the reason and left out; it never stops the run.
+
+mod api;
+mod dump;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use mirubato_stack::Worker;
+
+use crate::d1::{Place, Source, absolute, execute_file, query};
+use crate::setup;
+use crate::util::{TaskError, TaskResult, capture, root};
+
+use dump::{Dump, lit};
+
+#[derive(clap::Args)]
+pub struct ImportArgs {
+    /// The folder with the original's exports: api.sql, scores.sql, dictionary.sql, r2/.
+    #[arg(long)]
+    from: PathBuf,
+    #[command(flatten)]
+    target: Source,
+    /// The local state folder to import into (with `--local`).
+    #[arg(long, default_value = ".state/dev")]
+    state_dir: PathBuf,
+    /// Print what would be written and every row that would be rejected; write nothing.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+/// Failures of the import itself (a bad row is not one: it is a [`Reject`]).
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("{file} cannot be loaded as a SQLite dump: {message}")]
+    Load { file: String, message: String },
+    #[error("reading table {table}: {message}")]
+    Read { table: String, message: String },
+}
+
+impl From<ImportError> for TaskError {
+    fn from(err: ImportError) -> Self {
+        TaskError::Message(err.to_string())
+    }
+}
+
+/// An original row left out, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reject {
+    pub table: String,
+    pub key: String,
+    pub reason: String,
+}
+
+/// One row of ours, as SQL that writes it only when it is not there yet. `key` names it the
+/// way [`presence`] lists what the target holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Statement {
+    pub table: &'static str,
+    pub key: String,
+    pub sql: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub statements: Vec<Statement>,
+    pub rejects: Vec<Reject>,
+}
+
+pub fn run(args: ImportArgs) -> TaskResult {
+    let from = absolute(&args.from);
+    let dumps = Dumps::load(&from)?;
+    if !args.dry_run {
+        setup::run()?;
+    }
+    let place = Place::new(&args.target, &args.state_dir);
+    let now = Utc::now();
+    let mut import = Import {
+        place,
+        dry_run: args.dry_run,
+        rejects: Vec::new(),
+        summary: Vec::new(),
+    };
+    if let Some(dump) = &dumps.api {
+        import.api(dump, now)?;
+    }
+    import.finish()
+}
+
+/// The dumps the folder holds.
+struct Dumps {
+    api: Option<Dump>,
+}
+
+impl Dumps {
+    fn load(from: &Path) -> TaskResult<Self> {
+        let one = |name: &str| -> TaskResult<Option<Dump>> {
+            let file = from.join(name);
+            if !file.exists() {
+                return Ok(None);
+            }
+            Ok(Some(Dump::load(name, &fs::read_to_string(&file)?)?))
+        };
+        let dumps = Self {
+            api: one("api.sql")?,
+        };
+        if dumps.api.is_none() {
+            return Err(TaskError::Message(format!(
+                "{} holds none of api.sql, scores.sql, dictionary.sql",
+                from.display()
+            )));
+        }
+        Ok(dumps)
+    }
+}
+
+struct Import<'a> {
+    place: Place<'a>,
+    dry_run: bool,
+    rejects: Vec<Reject>,
+    summary: Vec<String>,
+}
+
+impl Import<'_> {
+    fn api(&mut self, dump: &Dump, now: DateTime<Utc>) -> TaskResult {
+        self.skipped(dump, &api::SKIPPED_TABLES);
+        let (users, rejects) = api::users(dump, now)?;
+        self.rejects.extend(rejects);
+        self.migrate(Worker::Api)?;
+        let emails: Vec<String> = users.iter().map(|user| user.email.clone()).collect();
+        let users_sql = api::users_sql(&users);
+        self.apply(Worker::Api, "api-users", &users_sql, |place| {
+            presence(place, Worker::Api, &users_presence(&emails))
+        })?;
+        let owners = if self.dry_run {
+            // Nothing is read from the target in a dry run: ids are the original's.
+            users
+                .iter()
+                .map(|user| {
+                    let owner = api::Owner {
+                        id: user.original_id.clone(),
+                        email: user.email.clone(),
+                    };
+                    (user.original_id.clone(), owner)
+                })
+                .collect()
+        } else {
+            self.owners(&users)?
+        };
+        let outcome = api::documents(dump, &owners, now)?;
+        self.rejects.extend(outcome.rejects);
+        let ids: Vec<String> = owners.values().map(|owner| owner.id.clone()).collect();
+        self.apply(Worker::Api, "api-documents", &outcome.statements, |place| {
+            presence(place, Worker::Api, &documents_presence(&ids))
+        })
+    }
+
+    /// Our id of every imported user: the original's, unless the email already had an
+    /// account here (then that one's, so their data joins it).
+    fn owners(&self, users: &[api::User]) -> TaskResult<HashMap<String, api::Owner>> {
+        let mut by_email = HashMap::new();
+        for chunk in users.chunks(200) {
+            let emails: Vec<String> = chunk.iter().map(|user| lit(&user.email)).collect();
+            let rows = query(
+                &self.place,
+                Worker::Api,
+                &format!(
+                    "SELECT id, email FROM users WHERE email IN ({})",
+                    emails.join(", ")
+                ),
+            )?;
+            for row in rows {
+                if let (Some(id), Some(email)) = (row["id"].as_str(), row["email"].as_str()) {
+                    by_email.insert(email.to_string(), id.to_string());
+                }
+            }
+        }
+        Ok(users
+            .iter()
+            .filter_map(|user| {
+                let id = by_email.get(&user.email)?.clone();
+                let owner = api::Owner {
+                    id,
+                    email: user.email.clone(),
+                };
+                Some((user.original_id.clone(), owner))
+            })
+            .collect())
+    }
+
+    fn skipped(&mut self, dump: &Dump, tables: &[(&str, &str)]) {
+        for (table, why) in tables {
+            let count = dump.rows(table).map(|rows| rows.len()).unwrap_or(0);
+            if count > 0 {
+                self.summary
+                    .push(format!("skipped table {table} ({count} rows): {why}"));
+            }
+        }
+    }
+
+    /// Brings the target database to our schema first (a fresh state has none).
+    fn migrate(&self, worker: Worker) -> TaskResult {
+        if self.dry_run {
+            return Ok(());
+        }
+        if let Place::Local { state_dir } = self.place {
+            fs::create_dir_all(mirubato_stack::persist_dir(&absolute(state_dir), worker))?;
+        }
+        capture(&mut self.place.d1(&["migrations", "apply"], worker)?)?;
+        Ok(())
+    }
+
+    /// Writes `statements` as one script and applies it, counting what was new by what the
+    /// target held before and after (`present` lists the keys it holds).
+    fn apply(
+        &mut self,
+        worker: Worker,
+        name: &str,
+        statements: &[Statement],
+        present: impl Fn(&Place) -> TaskResult<HashSet<String>>,
+    ) -> TaskResult {
+        let mut by_table: BTreeMap<&str, Vec<&Statement>> = BTreeMap::new();
+        for statement in statements {
+            by_table.entry(statement.table).or_default().push(statement);
+        }
+        if self.dry_run {
+            for statement in statements {
+                println!("would write {} {}", statement.table, statement.key);
+            }
+            for (table, list) in by_table {
+                self.summary
+                    .push(format!("{table}: would write {} rows", list.len()));
+            }
+            return Ok(());
+        }
+        if statements.is_empty() {
+            return Ok(());
+        }
+        let dir = root()
+            .join("target/import-scripts")
+            .join(self.place.label());
+        fs::create_dir_all(&dir)?;
+        let file = dir.join(format!("{name}.sql"));
+        let script: Vec<&str> = statements
+            .iter()
+            .map(|statement| statement.sql.as_str())
+            .collect();
+        fs::write(&file, script.join("\n"))?;
+        let before = present(&self.place)?;
+        execute_file(&self.place, worker, &file)?;
+        let after = present(&self.place)?;
+        for (table, list) in by_table {
+            let new = list
+                .iter()
+                .filter(|statement| {
+                    !before.contains(&statement.key) && after.contains(&statement.key)
+                })
+                .count();
+            let kept = list
+                .iter()
+                .filter(|statement| before.contains(&statement.key))
+                .count();
+            let missing: Vec<&str> = list
+                .iter()
+                .filter(|statement| !after.contains(&statement.key))
+                .map(|statement| statement.key.as_str())
+                .collect();
+            if !missing.is_empty() {
+                return Err(TaskError::Message(format!(
+                    "{table}: {} rows did not arrive: {}",
+                    missing.len(),
+                    missing.join(", ")
+                )));
+            }
+            self.summary.push(format!(
+                "{table}: {} rows, {new} new, {kept} already present",
+                list.len()
+            ));
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> TaskResult {
+        for reject in &self.rejects {
+            println!(
+                "rejected {} {}: {}",
+                reject.table, reject.key, reject.reason
+            );
+        }
+        println!();
+        for line in &self.summary {
+            println!("{line}");
+        }
+        println!("rejected rows: {}", self.rejects.len());
+        println!(
+            "{} into {}",
+            if self.dry_run {
+                "dry run: nothing written"
+            } else {
+                "import done"
+            },
+            self.place.label()
+        );
+        Ok(())
+    }
+}
+
+/// The keys `query` lists (its rows' `k`).
+fn presence(place: &Place, worker: Worker, sql: &str) -> TaskResult<HashSet<String>> {
+    Ok(query(place, worker, sql)?
+        .iter()
+        .filter_map(|row| row["k"].as_str().map(str::to_string))
+        .collect())
+}
+
+fn in_list(values: &[String]) -> String {
+    let quoted: Vec<String> = values.iter().map(|value| lit(value)).collect();
+    quoted.join(", ")
+}
+
+fn users_presence(emails: &[String]) -> String {
+    format!(
+        "SELECT email AS k FROM users WHERE email IN ({})",
+        in_list(emails)
+    )
+}
+
+fn documents_presence(user_ids: &[String]) -> String {
+    format!(
+        "SELECT user_id || ' ' || entity_type || '/' || entity_id AS k FROM sync_data WHERE user_id IN ({})",
+        in_list(user_ids)
+    )
+}

@@ -148,3 +148,43 @@ pub fn execute_file(place: &Place, worker: Worker, file: &Path) -> TaskResult {
     )?;
     Ok(())
 }
+
+/// An object to store with [`put_object`].
+pub struct Object<'a> {
+    /// The bucket's local name (an environment's is `<name>-<env>`, as its databases').
+    pub bucket: &'a str,
+    pub key: &'a str,
+    pub content_type: &'a str,
+    pub file: &'a Path,
+}
+
+/// Stores a file in `worker`'s R2 bucket (`wrangler r2 object put`), replacing any object
+/// under its key: the same file twice is the same object.
+pub fn put_object(place: &Place, worker: Worker, object: &Object) -> TaskResult {
+    let Object {
+        bucket,
+        key,
+        content_type,
+        file,
+    } = object;
+    let mut command = wrangler();
+    command
+        .args(["r2", "object", "put"])
+        .arg(format!("{}/{key}", place.database_name(bucket)))
+        .arg("--file")
+        .arg(file)
+        .args(["--content-type", content_type]);
+    match place {
+        Place::Remote { env } => {
+            command.args(["--remote", "-c", &worker.config(), "--env", env.name()]);
+        }
+        Place::Local { state_dir } => {
+            command
+                .args(["--local", "--persist-to"])
+                .arg(persist_dir(&absolute(state_dir), worker))
+                .args(["-c", &worker.config()]);
+        }
+    }
+    capture(&mut command)?;
+    Ok(())
+}

@@ -595,7 +595,7 @@ fn document_sql(user: &str, candidate: &Candidate) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use rusqlite::Connection;
 
@@ -624,7 +624,7 @@ mod tests {
             .collect()
     }
 
-    /// Our api schema, from the migrations, in memory.
+    /// Our schema of `database`, from its migrations, in memory.
     pub(crate) fn our_schema(database: &str) -> Connection {
         let dir = crate::util::root().join("migrations").join(database);
         let mut files: Vec<_> = std::fs::read_dir(dir)

@@ -9,6 +9,7 @@
 //! cannot be mapped is reported with the reason and left out; it never stops the run.
 
 mod api;
+mod dictionary;
 mod dump;
 mod scores;
 
@@ -99,6 +100,9 @@ pub fn run(args: ImportArgs) -> TaskResult {
     if let Some(dump) = &dumps.scores {
         import.scores(dump, &from.join("r2"), &owners, now)?;
     }
+    if let Some(dump) = &dumps.dictionary {
+        import.dictionary(dump, &owners, now)?;
+    }
     import.finish()
 }
 
@@ -106,6 +110,7 @@ pub fn run(args: ImportArgs) -> TaskResult {
 struct Dumps {
     api: Option<Dump>,
     scores: Option<Dump>,
+    dictionary: Option<Dump>,
 }
 
 impl Dumps {
@@ -120,8 +125,9 @@ impl Dumps {
         let dumps = Self {
             api: one("api.sql")?,
             scores: one("scores.sql")?,
+            dictionary: one("dictionary.sql")?,
         };
-        if dumps.api.is_none() && dumps.scores.is_none() {
+        if dumps.api.is_none() && dumps.scores.is_none() && dumps.dictionary.is_none() {
             return Err(TaskError::Message(format!(
                 "{} holds none of api.sql, scores.sql, dictionary.sql",
                 from.display()
@@ -214,6 +220,24 @@ impl Import<'_> {
             "scores",
             &import.outcome.statements,
             |place| presence(place, Worker::Scores, scores::presence_sql()),
+        )
+    }
+
+    fn dictionary(
+        &mut self,
+        dump: &Dump,
+        owners: &Option<HashMap<String, String>>,
+        now: DateTime<Utc>,
+    ) -> TaskResult {
+        self.skipped(dump, &dictionary::SKIPPED_TABLES);
+        let outcome = dictionary::import(dump, owners, now)?;
+        self.rejects.extend(outcome.rejects);
+        self.migrate(Worker::Dictionary)?;
+        self.apply(
+            Worker::Dictionary,
+            "dictionary",
+            &outcome.statements,
+            |place| presence(place, Worker::Dictionary, dictionary::presence_sql()),
         )
     }
 

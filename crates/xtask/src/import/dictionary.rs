@@ -98,9 +98,9 @@ fn entry(row: &Row, now: DateTime<Utc>) -> Result<(Statement, String, &'static s
         .as_str();
     let definition_text = object(row, "definition")?;
     let definition: Value = serde_json::from_str(&definition_text).unwrap_or_default();
-    if !definition["concise"]
+    if definition["concise"]
         .as_str()
-        .is_some_and(|concise| !concise.trim().is_empty())
+        .is_none_or(|concise| concise.trim().is_empty())
     {
         return Err("the definition has no concise text".into());
     }

@@ -335,33 +335,9 @@ impl Import<'_> {
         let before = present(&self.place)?;
         execute_file(&self.place, worker, &file)?;
         let after = present(&self.place)?;
-        let named = |statement: &Statement| format!("{} {}", statement.table, statement.key);
-        for (table, list) in by_table {
-            let mut new = 0;
-            let mut kept = 0;
-            for statement in &list {
-                let name = named(statement);
-                if before.contains(&name) {
-                    kept += 1;
-                } else if after.contains(&name) {
-                    new += 1;
-                } else {
-                    // Another unique key of the target's (a collection slug, a Google id)
-                    // already held it: what is there stays.
-                    self.rejects.push(Reject {
-                        table: table.to_string(),
-                        key: statement.key.clone(),
-                        reason:
-                            "not written: the target already has a row with the same unique value"
-                                .into(),
-                    });
-                }
-            }
-            self.summary.push(format!(
-                "{table}: {} rows, {new} new, {kept} already present",
-                list.len()
-            ));
-        }
+        let (summary, rejects) = tally(&by_table, &before, &after);
+        self.summary.extend(summary);
+        self.rejects.extend(rejects);
         Ok(())
     }
 
@@ -390,6 +366,41 @@ impl Import<'_> {
     }
 }
 
+/// Per table, how many statements wrote a new row and how many found theirs already there,
+/// from what the target held before and after; a row in neither was kept out by another
+/// unique value of the target's (a collection slug, a Google id), and is reported.
+fn tally(
+    by_table: &BTreeMap<&str, Vec<&Statement>>,
+    before: &HashSet<String>,
+    after: &HashSet<String>,
+) -> (Vec<String>, Vec<Reject>) {
+    let mut summary = Vec::new();
+    let mut rejects = Vec::new();
+    for (table, list) in by_table {
+        let (mut new, mut kept) = (0, 0);
+        for statement in list {
+            let name = format!("{} {}", statement.table, statement.key);
+            if before.contains(&name) {
+                kept += 1;
+            } else if after.contains(&name) {
+                new += 1;
+            } else {
+                rejects.push(Reject {
+                    table: table.to_string(),
+                    key: statement.key.clone(),
+                    reason: "not written: the target already has a row with the same unique value"
+                        .into(),
+                });
+            }
+        }
+        summary.push(format!(
+            "{table}: {} rows, {new} new, {kept} already present",
+            list.len()
+        ));
+    }
+    (summary, rejects)
+}
+
 /// The rows `sql` lists (its column `k`, as `<table> <key>`).
 fn presence(place: &Place, worker: Worker, sql: &str) -> TaskResult<HashSet<String>> {
     Ok(query(place, worker, sql)?
@@ -415,4 +426,40 @@ fn documents_presence(user_ids: &[String]) -> String {
         "SELECT 'sync_data ' || user_id || ' ' || entity_type || '/' || entity_id AS k FROM sync_data WHERE user_id IN ({})",
         in_list(user_ids)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn statement(table: &'static str, key: &str) -> Statement {
+        Statement {
+            table,
+            key: key.into(),
+            sql: String::new(),
+        }
+    }
+
+    #[test]
+    fn the_tally_counts_new_and_present_rows_and_reports_the_ones_kept_out() {
+        let statements = [
+            statement("users", "a@example.com"),
+            statement("users", "b@example.com"),
+            statement("users", "c@example.com"),
+        ];
+        let mut by_table: BTreeMap<&str, Vec<&Statement>> = BTreeMap::new();
+        by_table.insert("users", statements.iter().collect());
+        let set = |keys: &[&str]| {
+            keys.iter()
+                .map(|key| key.to_string())
+                .collect::<HashSet<_>>()
+        };
+        let before = set(&["users a@example.com"]);
+        let after = set(&["users a@example.com", "users b@example.com"]);
+        let (summary, rejects) = tally(&by_table, &before, &after);
+        assert_eq!(summary, ["users: 3 rows, 1 new, 1 already present"]);
+        assert_eq!(rejects.len(), 1);
+        assert_eq!(rejects[0].key, "c@example.com");
+        assert!(rejects[0].reason.contains("same unique value"));
+    }
 }

@@ -239,7 +239,18 @@ pub fn documents(
     let mut progress = goal_progress(dump, &mut outcome)?;
     for row in dump.rows("goals")? {
         let key = row.text("id").unwrap_or_default();
-        let records = progress.remove(&key).unwrap_or_default();
+        let mut records = progress.remove(&key).unwrap_or_default();
+        // A goal keeps its newest MAX_PROGRESS records (as `record_progress` does): the older
+        // ones are reported, and the goal comes in.
+        records.sort_by_key(|record| record.at);
+        let excess = records.len().saturating_sub(MAX_PROGRESS);
+        for record in records.drain(..excess) {
+            outcome.rejects.push(reject(
+                "goal_progress",
+                record.id,
+                format!("older than the {MAX_PROGRESS} newest records goal {key} keeps"),
+            ));
+        }
         let made = goal_document(&row, records).map(|write| Candidate {
             written: row.instant("updated_at").unwrap_or(now),
             original_seq: i64::MAX,
@@ -482,21 +493,13 @@ fn goal_progress(
     Ok(by_goal)
 }
 
-fn goal_document(row: &Row, mut progress: Vec<Progress>) -> Result<IncomingWrite, String> {
+fn goal_document(row: &Row, progress: Vec<Progress>) -> Result<IncomingWrite, String> {
     let id = row.present("id").ok_or("no id")?;
     let created = row.instant("created_at");
     let updated = row
         .instant("updated_at")
         .or(created)
         .ok_or("no created_at or updated_at")?;
-    progress.sort_by_key(|record| record.at);
-    if progress.len() > MAX_PROGRESS {
-        let dropped = progress.len() - MAX_PROGRESS;
-        return Err(format!(
-            "{} progress records, more than the {MAX_PROGRESS} a goal keeps ({dropped} would be lost)",
-            progress.len()
-        ));
-    }
     let object = |column: &str| match row.json(column) {
         Some(value) => value,
         None => row.text(column).map_or(Value::Null, Value::String),
@@ -895,6 +898,35 @@ pub(crate) mod tests {
             .query_row("SELECT COUNT(*) FROM users", [], |row| row.get(0))
             .unwrap();
         assert_eq!(users, 2);
+    }
+
+    #[test]
+    fn a_goal_keeps_its_newest_progress_and_the_rest_is_reported() {
+        let mut sql = String::from(
+            "CREATE TABLE users (id TEXT, email TEXT);
+             INSERT INTO users VALUES('u1','p@example.com');
+             CREATE TABLE goals (id TEXT, user_id TEXT, title TEXT, type TEXT, created_at INTEGER, updated_at INTEGER);
+             INSERT INTO goals VALUES('g1','u1','Daily','practice_time',1700000000,1700000000);
+             CREATE TABLE goal_progress (id TEXT, goal_id TEXT, value REAL, recorded_at INTEGER);",
+        );
+        for n in 0..MAX_PROGRESS + 2 {
+            sql.push_str(&format!(
+                "INSERT INTO goal_progress VALUES('p{n}','g1',1,{});",
+                1_700_000_000 + n
+            ));
+        }
+        let dump = Dump::load("api.sql", &sql).unwrap();
+        let (users, _) = users(&dump, now()).unwrap();
+        let outcome = documents(&dump, &identity(&users), now()).unwrap();
+        let dropped: Vec<&str> = outcome
+            .rejects
+            .iter()
+            .map(|reject| reject.key.as_str())
+            .collect();
+        assert_eq!(dropped, ["p0", "p1"]);
+        let sql = &outcome.statements[0].sql;
+        assert!(sql.contains("\"at\":\"2023-11-14T22:13:22.000Z\""), "{sql}");
+        assert!(!sql.contains("\"at\":\"2023-11-14T22:13:21.000Z\""));
     }
 
     #[test]

@@ -309,19 +309,10 @@ impl Import<'_> {
         for statement in statements {
             by_table.entry(statement.table).or_default().push(statement);
         }
-        if self.dry_run {
-            for statement in statements {
-                println!("would write {} {}", statement.table, statement.key);
-            }
-            for (table, list) in by_table {
-                self.summary
-                    .push(format!("{table}: would write {} rows", list.len()));
-            }
-            return Ok(());
-        }
         if statements.is_empty() {
             return Ok(());
         }
+        // The script is written in a dry run too: it is exactly what a run would apply.
         let dir = root()
             .join("target/import-scripts")
             .join(self.place.label());
@@ -332,6 +323,18 @@ impl Import<'_> {
             .map(|statement| statement.sql.as_str())
             .collect();
         fs::write(&file, script.join("\n"))?;
+        if self.dry_run {
+            for statement in statements {
+                println!("would write {} {}", statement.table, statement.key);
+            }
+            for (table, list) in by_table {
+                self.summary
+                    .push(format!("{table}: would write {} rows", list.len()));
+            }
+            self.summary
+                .push(format!("script (not applied): {}", file.display()));
+            return Ok(());
+        }
         let before = present(&self.place)?;
         execute_file(&self.place, worker, &file)?;
         let after = present(&self.place)?;

@@ -154,7 +154,7 @@ impl Import<'_> {
         let emails: Vec<String> = users.iter().map(|user| user.email.clone()).collect();
         let users_sql = api::users_sql(&users);
         self.apply(Worker::Api, "api-users", &users_sql, |place| {
-            presence(place, Worker::Api, &users_presence(&emails))
+            presence_of(place, Worker::Api, &emails, users_presence)
         })?;
         let owners = if self.dry_run {
             // Nothing is read from the target in a dry run: ids are the original's.
@@ -175,7 +175,7 @@ impl Import<'_> {
         self.rejects.extend(outcome.rejects);
         let ids: Vec<String> = owners.values().map(|owner| owner.id.clone()).collect();
         self.apply(Worker::Api, "api-documents", &outcome.statements, |place| {
-            presence(place, Worker::Api, &documents_presence(&ids))
+            presence_of(place, Worker::Api, &ids, documents_presence)
         })?;
         Ok(owners
             .into_iter()
@@ -245,7 +245,7 @@ impl Import<'_> {
     /// account here (then that one's, so their data joins it).
     fn owners(&self, users: &[api::User]) -> TaskResult<HashMap<String, api::Owner>> {
         let mut by_email = HashMap::new();
-        for chunk in users.chunks(200) {
+        for chunk in users.chunks(OWNERS_PER_QUERY) {
             let emails: Vec<String> = chunk.iter().map(|user| lit(&user.email)).collect();
             let rows = query(
                 &self.place,
@@ -411,6 +411,24 @@ fn presence(place: &Place, worker: Worker, sql: &str) -> TaskResult<HashSet<Stri
         .filter_map(|row| row["k"].as_str().map(str::to_string))
         .collect())
 }
+
+/// [`presence`] over a long list of users, a few hundred at a time (D1 caps a statement at
+/// 100 KB).
+fn presence_of(
+    place: &Place,
+    worker: Worker,
+    values: &[String],
+    sql: fn(&[String]) -> String,
+) -> TaskResult<HashSet<String>> {
+    let mut found = HashSet::new();
+    for chunk in values.chunks(OWNERS_PER_QUERY) {
+        found.extend(presence(place, worker, &sql(chunk))?);
+    }
+    Ok(found)
+}
+
+/// Users named per lookup query.
+const OWNERS_PER_QUERY: usize = 200;
 
 fn in_list(values: &[String]) -> String {
     let quoted: Vec<String> = values.iter().map(|value| lit(value)).collect();

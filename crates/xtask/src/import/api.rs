@@ -65,6 +65,9 @@ pub struct User {
     pub updated_at: String,
     pub last_login_at: Option<String>,
     pub login_count: i64,
+    /// Original ids of other accounts with the same email once lower-cased (the original did
+    /// not normalise emails): the same mailbox, so their data joins this account.
+    pub aliases: Vec<String>,
 }
 
 /// Who an original user id is in our database.
@@ -83,7 +86,8 @@ fn reject(table: &str, key: impl Into<String>, reason: impl Into<String>) -> Rej
 }
 
 /// The original's users, mapped; emails are compared lower-cased as ours are, so two
-/// originals differing only in case cannot both come in (the later is rejected).
+/// originals differing only in case are one account here (the later's row is reported, and
+/// its data joins the first).
 pub fn users(dump: &Dump, now: DateTime<Utc>) -> Result<(Vec<User>, Vec<Reject>), ImportError> {
     let mut users: Vec<User> = Vec::new();
     let mut rejects = Vec::new();
@@ -91,15 +95,16 @@ pub fn users(dump: &Dump, now: DateTime<Utc>) -> Result<(Vec<User>, Vec<Reject>)
         let key = row.text("id").unwrap_or_default();
         match user(&row, now) {
             Ok(user) => {
-                if let Some(first) = users.iter().find(|other| other.email == user.email) {
+                if let Some(first) = users.iter_mut().find(|other| other.email == user.email) {
                     rejects.push(reject(
                         "users",
                         key,
                         format!(
-                            "email {} is already user {} once lower-cased",
+                            "email {} is already user {} once lower-cased: its data joins that account",
                             user.email, first.original_id
                         ),
                     ));
+                    first.aliases.push(user.original_id);
                 } else {
                     users.push(user);
                 }
@@ -134,6 +139,7 @@ fn user(row: &Row, now: DateTime<Utc>) -> Result<User, String> {
         updated_at: iso(updated.unwrap_or(now)),
         last_login_at: row.instant("last_login_at").map(iso),
         login_count: row.int("login_count").unwrap_or(0).max(0),
+        aliases: Vec::new(),
     })
 }
 
@@ -161,6 +167,28 @@ pub fn users_sql(users: &[User]) -> Vec<Statement> {
             ),
         })
         .collect()
+}
+
+/// Who each original user id (aliases included) is here, given our id of each user (`None`:
+/// not here, and their rows are rejected).
+pub fn owners_by_original_id(
+    users: &[User],
+    our_id: impl Fn(&User) -> Option<String>,
+) -> HashMap<String, Owner> {
+    let mut owners = HashMap::new();
+    for user in users {
+        let Some(id) = our_id(user) else {
+            continue;
+        };
+        let owner = Owner {
+            id,
+            email: user.email.clone(),
+        };
+        for original in std::iter::once(&user.original_id).chain(&user.aliases) {
+            owners.insert(original.clone(), owner.clone());
+        }
+    }
+    owners
 }
 
 /// A document on its way in, with where it came from and when the original last wrote it.
@@ -615,16 +643,7 @@ pub(crate) mod tests {
     }
 
     fn identity(users: &[User]) -> HashMap<String, Owner> {
-        users
-            .iter()
-            .map(|user| {
-                let owner = Owner {
-                    id: user.original_id.clone(),
-                    email: user.email.clone(),
-                };
-                (user.original_id.clone(), owner)
-            })
-            .collect()
+        owners_by_original_id(users, |user| Some(user.original_id.clone()))
     }
 
     /// Our schema of `database`, from its migrations, in memory.

@@ -158,22 +158,18 @@ impl Import<'_> {
         })?;
         let owners = if self.dry_run {
             // Nothing is read from the target in a dry run: ids are the original's.
-            users
-                .iter()
-                .map(|user| {
-                    let owner = api::Owner {
-                        id: user.original_id.clone(),
-                        email: user.email.clone(),
-                    };
-                    (user.original_id.clone(), owner)
-                })
-                .collect()
+            api::owners_by_original_id(&users, |user| Some(user.original_id.clone()))
         } else {
             self.owners(&users)?
         };
         let outcome = api::documents(dump, &owners, now)?;
         self.rejects.extend(outcome.rejects);
-        let ids: Vec<String> = owners.values().map(|owner| owner.id.clone()).collect();
+        let ids: Vec<String> = owners
+            .values()
+            .map(|owner| owner.id.clone())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
         self.apply(Worker::Api, "api-documents", &outcome.statements, |place| {
             presence_of(place, Worker::Api, &ids, documents_presence)
         })?;
@@ -261,17 +257,9 @@ impl Import<'_> {
                 }
             }
         }
-        Ok(users
-            .iter()
-            .filter_map(|user| {
-                let id = by_email.get(&user.email)?.clone();
-                let owner = api::Owner {
-                    id,
-                    email: user.email.clone(),
-                };
-                Some((user.original_id.clone(), owner))
-            })
-            .collect())
+        Ok(api::owners_by_original_id(users, |user| {
+            by_email.get(&user.email).cloned()
+        }))
     }
 
     fn skipped(&mut self, dump: &Dump, tables: &[(&str, &str)]) {

@@ -12,28 +12,14 @@
 //! (docs/OPERATIONS.md); these exports are the copies kept outside Cloudflare.
 
 use std::fs;
-use std::os::unix::fs::symlink;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 
 use mirubato_stack::{Worker, persist_dir};
 use serde::{Deserialize, Serialize};
 
-use crate::deploy::{DeployEnv, wrangler};
+use crate::d1::{Place, Source, absolute, execute_file, query};
 use crate::setup;
 use crate::util::{TaskError, TaskResult, capture, root};
-
-/// Which databases: a deployed environment's, or local state.
-#[derive(clap::Args)]
-#[group(required = true, multiple = false)]
-pub struct Source {
-    /// A deployed environment (its databases are read with `--remote`).
-    #[arg(long, value_enum)]
-    env: Option<DeployEnv>,
-    /// Local state instead: `cargo xtask dev`'s, or the one under `--state-dir`.
-    #[arg(long)]
-    local: bool,
-}
 
 #[derive(clap::Args)]
 pub struct BackupArgs {
@@ -81,120 +67,6 @@ struct DatabaseExport {
 }
 
 const MANIFEST: &str = "manifest.json";
-
-/// Where a wrangler command finds a database: local state or the environment's remote one.
-enum Place<'a> {
-    Local { state_dir: &'a Path },
-    Remote { env: DeployEnv },
-}
-
-impl<'a> Place<'a> {
-    fn new(source: &Source, state_dir: &'a Path) -> Self {
-        match source.env {
-            Some(env) if !source.local => Place::Remote { env },
-            _ => Place::Local { state_dir },
-        }
-    }
-
-    fn label(&self) -> &'static str {
-        match self {
-            Place::Local { .. } => "local",
-            Place::Remote { env } => env.name(),
-        }
-    }
-
-    fn database_name(&self, database: &str) -> String {
-        match self {
-            Place::Local { .. } => database.to_string(),
-            Place::Remote { env } => format!("{database}-{}", env.name()),
-        }
-    }
-
-    /// `wrangler d1 <verb…> <database> …` against this place.
-    fn d1(&self, verb: &[&str], worker: Worker) -> TaskResult<Command> {
-        let database = worker
-            .owned_database()
-            .ok_or_else(|| TaskError::Message(format!("{} has no database", worker.name())))?;
-        let mut command = wrangler();
-        command
-            .arg("d1")
-            .args(verb)
-            .arg(self.database_name(database));
-        match self {
-            Place::Remote { env } => {
-                command.args(["--remote", "-c", &worker.config(), "--env", env.name()]);
-            }
-            Place::Local { state_dir } if verb == ["export"] => {
-                // `d1 export` has no --persist-to: it reads the state next to its config, so
-                // it is given a copy of the config beside a link to the state folder.
-                command
-                    .arg("--local")
-                    .arg("-c")
-                    .arg(export_config(state_dir, worker)?);
-            }
-            Place::Local { state_dir } => {
-                command
-                    .args(["--local", "--persist-to"])
-                    .arg(persist_dir(&absolute(state_dir), worker))
-                    .args(["-c", &worker.config()]);
-            }
-        }
-        Ok(command)
-    }
-}
-
-fn absolute(path: &Path) -> PathBuf {
-    if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        root().join(path)
-    }
-}
-
-/// A config for `d1 export --local` whose neighbouring `.wrangler/state` is the worker's
-/// local state.
-fn export_config(state_dir: &Path, worker: Worker) -> TaskResult<PathBuf> {
-    let persist = persist_dir(&absolute(state_dir), worker);
-    if !persist.exists() {
-        return Err(TaskError::Message(format!(
-            "no local state for {} under {}",
-            worker.name(),
-            persist.display()
-        )));
-    }
-    let dir = absolute(state_dir)
-        .join("export-config")
-        .join(worker.name());
-    fs::create_dir_all(dir.join(".wrangler"))?;
-    let link = dir.join(".wrangler/state");
-    if link.exists() || link.is_symlink() {
-        fs::remove_file(&link)?;
-    }
-    symlink(&persist, &link)?;
-    let config = dir.join("wrangler.toml");
-    fs::copy(root().join(worker.config()), &config)?;
-    Ok(config)
-}
-
-/// One query through `wrangler d1 execute --json`: the rows of its result.
-fn query(place: &Place, worker: Worker, sql: &str) -> TaskResult<Vec<serde_json::Value>> {
-    let out = capture(
-        place
-            .d1(&["execute"], worker)?
-            .args(["--json", "--command", sql]),
-    )?;
-    let results: Vec<serde_json::Value> = serde_json::from_str(&out).map_err(|err| {
-        TaskError::Message(format!(
-            "wrangler d1 execute answered no JSON ({err}): {out}"
-        ))
-    })?;
-    Ok(results
-        .first()
-        .and_then(|result| result.get("results"))
-        .and_then(|rows| rows.as_array())
-        .cloned()
-        .unwrap_or_default())
-}
 
 fn applied_migrations(place: &Place, worker: Worker) -> TaskResult<Vec<String>> {
     let rows = query(place, worker, "SELECT name FROM d1_migrations ORDER BY id")?;
@@ -381,14 +253,7 @@ pub fn restore(args: RestoreArgs) -> TaskResult {
         script.push_str(&fs::read_to_string(file)?);
         let script_file = staging.join(&export.file);
         fs::write(&script_file, script)?;
-        capture(
-            place
-                .d1(&["execute"], worker)?
-                .arg("--yes")
-                .arg("--file")
-                .arg(&script_file),
-        )?;
-        Ok(())
+        execute_file(&place, worker, &script_file)
     })?;
     println!(
         "\nrestored {} ({} backup of {}) into {}",

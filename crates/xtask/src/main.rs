@@ -7,15 +7,18 @@
 //! - `deploy` deploys all five workers gradually with health checks (`--dry-run` prints the plan)
 //! - `rollback` returns the workers to their previous versions
 //! - `backup` / `restore`  exports every D1 database / loads an export into fresh databases
+//! - `import-original`  brings the original Mirubato's D1 exports and R2 objects across
 //! - `bench`  measures the sync engine against a fresh local stack, and the metronome's click
 //!   timing in Chromium (docs/PERFORMANCE.md)
 
 mod backup;
 mod build;
+mod d1;
 mod deploy;
 mod dev;
 #[cfg(test)]
 mod docs_check;
+mod import;
 mod setup;
 mod test;
 mod util;
@@ -53,6 +56,9 @@ enum Task {
     Backup(backup::BackupArgs),
     /// Load a backup folder into fresh databases (refused when its schema does not match).
     Restore(backup::RestoreArgs),
+    /// Bring the original Mirubato's data across: its D1 exports and R2 objects, into our
+    /// schema (idempotent; `--dry-run` lists what would be written and every rejected row).
+    ImportOriginal(import::ImportArgs),
     /// Benchmark the sync engine against a fresh local stack; writes docs/PERFORMANCE.md.
     Bench,
 }
@@ -68,6 +74,7 @@ fn main() -> ExitCode {
         Task::Rollback(args) => deploy::rollback(args),
         Task::Backup(args) => backup::backup(args),
         Task::Restore(args) => backup::restore(args),
+        Task::ImportOriginal(args) => import::run(args),
         Task::Bench => setup::run()
             .and_then(|()| setup::browser())
             .and_then(|()| build::run(build::BuildArgs::default()))

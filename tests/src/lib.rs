@@ -224,3 +224,45 @@ pub async fn await_window_with_room(window_secs: u64, margin_secs: u64) {
         tokio::time::sleep(std::time::Duration::from_secs_f64(left + 0.1)).await;
     }
 }
+
+/// A real PCM WAV: a 440 Hz tone, 8 kHz mono 16-bit.
+pub fn wav(samples: usize) -> Vec<u8> {
+    let data_len = (samples * 2) as u32;
+    let mut out = Vec::with_capacity(44 + samples * 2);
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&(36 + data_len).to_le_bytes());
+    out.extend_from_slice(b"WAVEfmt ");
+    out.extend_from_slice(&16u32.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    out.extend_from_slice(&1u16.to_le_bytes()); // mono
+    out.extend_from_slice(&8000u32.to_le_bytes());
+    out.extend_from_slice(&16000u32.to_le_bytes());
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&16u16.to_le_bytes());
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&data_len.to_le_bytes());
+    for n in 0..samples {
+        let phase = n as f64 * 440.0 * std::f64::consts::TAU / 8000.0;
+        out.extend_from_slice(&((phase.sin() * 8000.0) as i16).to_le_bytes());
+    }
+    out
+}
+
+/// Sends a request to the shared stack's scores worker (as `session`, or anonymously from a
+/// client address of its own, so per-address limits never join two tests) and returns status
+/// and JSON body.
+pub async fn call_scores(
+    session: Option<&session::Session>,
+    method: &str,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    session::call_json(
+        format!("{}{path}", shared().url(Worker::Scores)),
+        session,
+        method,
+        body,
+        |request| request.header("X-Forwarded-For", session::unique_client_ip()),
+    )
+    .await
+}

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::io::{Cursor, Read};
 
 use mirubato_blackbox::session::{Session, processed_score, sign_in, unique_email};
-use mirubato_blackbox::{Worker, shared};
+use mirubato_blackbox::{Worker, shared, wav};
 use mirubato_core::scores::engrave::engrave;
 use serde_json::{Value, json};
 
@@ -16,29 +16,6 @@ fn api() -> String {
 
 async fn new_user(tag: &str) -> Session {
     sign_in(shared(), &unique_email(tag)).await
-}
-
-/// A real PCM WAV: a short 440 Hz tone, 8 kHz mono 16-bit.
-fn wav(samples: usize) -> Vec<u8> {
-    let data_len = (samples * 2) as u32;
-    let mut out = Vec::with_capacity(44 + samples * 2);
-    out.extend_from_slice(b"RIFF");
-    out.extend_from_slice(&(36 + data_len).to_le_bytes());
-    out.extend_from_slice(b"WAVEfmt ");
-    out.extend_from_slice(&16u32.to_le_bytes());
-    out.extend_from_slice(&1u16.to_le_bytes());
-    out.extend_from_slice(&1u16.to_le_bytes());
-    out.extend_from_slice(&8000u32.to_le_bytes());
-    out.extend_from_slice(&16000u32.to_le_bytes());
-    out.extend_from_slice(&2u16.to_le_bytes());
-    out.extend_from_slice(&16u16.to_le_bytes());
-    out.extend_from_slice(b"data");
-    out.extend_from_slice(&data_len.to_le_bytes());
-    for n in 0..samples {
-        let phase = n as f64 * 440.0 * std::f64::consts::TAU / 8000.0;
-        out.extend_from_slice(&((phase.sin() * 8000.0) as i16).to_le_bytes());
-    }
-    out
 }
 
 fn entry(id: &str, notes: &str) -> Value {

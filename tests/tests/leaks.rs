@@ -6,9 +6,9 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use mirubato_blackbox::session::{
-    Session, call_json, processed_score, sign_in, unique_client_ip, unique_email,
+    Session, processed_score, sign_in, unique_client_ip, unique_email,
 };
-use mirubato_blackbox::{Worker, client, random_hex, shared};
+use mirubato_blackbox::{Worker, call_scores as call, client, random_hex, shared};
 use mirubato_core::scores::engrave::engrave;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -22,22 +22,6 @@ fn scores() -> String {
 
 async fn new_user(tag: &str) -> Session {
     sign_in(shared(), &unique_email(tag)).await
-}
-
-async fn call(
-    session: Option<&Session>,
-    method: &str,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    call_json(
-        format!("{}{path}", scores()),
-        session,
-        method,
-        body,
-        |request| request.header("X-Forwarded-For", unique_client_ip()),
-    )
-    .await
 }
 
 async fn get(session: Option<&Session>, path: &str) -> reqwest::Response {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use mirubato_blackbox::session::{Session, sign_in, unique_email};
 use mirubato_blackbox::socket::{next, next_of, open, send};
-use mirubato_blackbox::{Stack, Worker, client, root, shared, spawn_stack_with};
+use mirubato_blackbox::{Stack, Worker, client, root, shared, spawn_stack_with, wav};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -16,29 +16,6 @@ const PART_SIZE: usize = 5 * 1024 * 1024;
 
 fn api(stack: &Stack) -> String {
     stack.url(Worker::Api)
-}
-
-/// A real PCM WAV: a 440 Hz tone, 8 kHz mono 16-bit.
-fn wav(samples: usize) -> Vec<u8> {
-    let data_len = (samples * 2) as u32;
-    let mut out = Vec::with_capacity(44 + samples * 2);
-    out.extend_from_slice(b"RIFF");
-    out.extend_from_slice(&(36 + data_len).to_le_bytes());
-    out.extend_from_slice(b"WAVEfmt ");
-    out.extend_from_slice(&16u32.to_le_bytes());
-    out.extend_from_slice(&1u16.to_le_bytes()); // PCM
-    out.extend_from_slice(&1u16.to_le_bytes()); // mono
-    out.extend_from_slice(&8000u32.to_le_bytes());
-    out.extend_from_slice(&16000u32.to_le_bytes());
-    out.extend_from_slice(&2u16.to_le_bytes());
-    out.extend_from_slice(&16u16.to_le_bytes());
-    out.extend_from_slice(b"data");
-    out.extend_from_slice(&data_len.to_le_bytes());
-    for n in 0..samples {
-        let phase = n as f64 * 440.0 * std::f64::consts::TAU / 8000.0;
-        out.extend_from_slice(&((phase.sin() * 8000.0) as i16).to_le_bytes());
-    }
-    out
 }
 
 /// A real MPEG-1 Layer III stream: frames of digital silence (128 kbit/s, 44.1 kHz).

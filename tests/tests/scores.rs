@@ -7,9 +7,9 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use mirubato_blackbox::pdfs::{LARGE_SCAN_PAGES, Outcome, ink, large_scan, samples};
 use mirubato_blackbox::session::{
-    Session, call_json, processed_score, sign_in, unique_client_ip, unique_email,
+    Session, processed_score, sign_in, unique_client_ip, unique_email,
 };
-use mirubato_blackbox::{Worker, client, log_line, random_hex, shared};
+use mirubato_blackbox::{Worker, call_scores as call, client, log_line, random_hex, shared};
 use mirubato_core::scores::engrave::engrave;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -28,24 +28,6 @@ const PNG_1X1: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42
 
 fn pdf_data_url(pdf: &[u8]) -> String {
     format!("data:application/pdf;base64,{}", STANDARD.encode(pdf))
-}
-
-/// Sends a request (as `session`, or anonymously from a client address of its own) and
-/// returns status and JSON body.
-async fn call(
-    session: Option<&Session>,
-    method: &str,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    call_json(
-        format!("{}{path}", scores()),
-        session,
-        method,
-        body,
-        |request| request.header("X-Forwarded-For", unique_client_ip()),
-    )
-    .await
 }
 
 /// Serves `body` with `content_type` to every request, on a loopback port, from a task.
